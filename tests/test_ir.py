@@ -1,0 +1,118 @@
+"""IR validation (named errors), summary figures, lossless + deterministic save/load."""
+
+import numpy as np
+import pytest
+
+from wavecomp import fixed
+from wavecomp.ir import ConvLayer, InputChannel, IOSpec, IRError, Network, OutputChannel
+from wavecomp.testing import random_network
+
+
+def _layer(name="l0", k=2, c_in=2, c_out=3, d=1, act="relu", fill=1):
+    return ConvLayer(name, np.full((k, c_in, c_out), fill, dtype=np.int16),
+                     np.zeros(c_out, dtype=np.int16), d, act)
+
+
+def _net(*layers, io=None):
+    layers = list(layers)
+    return Network(layers, io or IOSpec.default(layers[0].in_channels, layers[-1].out_channels))
+
+
+def test_summary_figures_by_hand():
+    net = _net(_layer("a", k=4, c_in=3, c_out=4, d=1), _layer("b", k=4, c_in=4, c_out=2, d=16))
+    s = net.summary()
+    assert s.params == (4 * 3 * 4 + 4) + (4 * 4 * 2 + 2)
+    assert s.macs_per_sample == 48 + 32
+    assert s.receptive_field == 1 + 3 * 1 + 3 * 16
+    assert [r.cache_columns for r in s.layers] == [4, 49]
+    assert s.cache_bytes == 2 * (4 * 3 + 49 * 4)
+    # all weights 1 LSB: bound = 2048 + K*C_in*32768 -> bits
+    assert s.layers[0].accumulator_bits == fixed.accumulator_bits(2048 + 12 * 32768)
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        (
+            lambda: _net(_layer("a", c_out=3), _layer("b", c_in=4)),
+            r"layer 1 'b'.*C_in=4.*'a' outputs 3",
+        ),
+        (lambda: _net(_layer("a"), _layer("a", c_in=3)), r"'a'.*name used twice"),
+        (lambda: _net(_layer("x", d=0)), r"layer 0 'x': dilation"),
+        (lambda: _net(_layer("x", act="tanh")), r"layer 0 'x': activation 'tanh'"),
+        (lambda: Network([], IOSpec.default(1, 1)), "no layers"),
+        (lambda: _net(_layer("x", c_in=2), io=IOSpec.default(3, 3)), "3 input channels"),
+    ],
+)
+def test_invalid_networks_name_the_problem(make, match):
+    with pytest.raises(IRError, match=match):
+        make()
+
+
+def test_weights_must_be_int16_raw():
+    w = np.zeros((1, 1, 1))
+    with pytest.raises(IRError, match=r"'f': weights are float64.*to_q12"):
+        _net(ConvLayer("f", w, np.zeros(1, dtype=np.int16)))
+    with pytest.raises(IRError, match=r"'big': weights span.*outside int16"):
+        _net(ConvLayer("big", np.full((1, 1, 1), 40000), np.zeros(1, dtype=np.int16)))
+    with pytest.raises(IRError, match=r"'b': bias must have shape \(1,\)"):
+        _net(ConvLayer("b", np.zeros((1, 1, 1), np.int16), np.zeros(2, np.int16)))
+
+
+def test_io_spec_rules():
+    io = IOSpec((InputChannel("a", "audio", 0), InputChannel("b", "control", 0)),
+                (OutputChannel("o", 0),))
+    with pytest.raises(IRError, match="both use jack 0"):
+        _net(_layer(c_in=2, c_out=1), io=io)
+    io = IOSpec((InputChannel("a", "audio", 7),), (OutputChannel("o", 0),))
+    with pytest.raises(IRError, match="jack 7 does not exist"):
+        _net(_layer(c_in=1, c_out=1), io=io)
+    io = IOSpec((InputChannel("a", "audio", 0, default=9.0),), (OutputChannel("o", 0),))
+    with pytest.raises(IRError, match=r"outside Q4\.12"):
+        _net(_layer(c_in=1, c_out=1), io=io)
+
+
+def test_arrays_are_frozen_after_validation():
+    net = _net(_layer())
+    with pytest.raises(ValueError):
+        net.layers[0].weights[0, 0, 0] = 5
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_save_load_is_lossless_and_deterministic(tmp_path, seed):
+    net = random_network(seed)
+    net.metadata["note"] = {"snr_db": 17.5, "tags": ["a", "b"]}
+    a = net.save(tmp_path / "a.npz")
+    b = Network.load(a).save(tmp_path / "b.npz")
+    loaded = Network.load(b)
+    assert loaded.equals(net)
+    assert loaded.fingerprint() == net.fingerprint()
+    assert a.read_bytes() == b.read_bytes()
+    assert not list(tmp_path.glob("*.partial"))
+
+
+def test_extreme_values_survive_round_trip(tmp_path):
+    w = np.array([[[fixed.RAW_MIN, fixed.RAW_MAX]]], dtype=np.int16)
+    net = _net(ConvLayer("e", w, np.array([fixed.RAW_MAX, fixed.RAW_MIN], dtype=np.int16)))
+    loaded = Network.load(net.save(tmp_path / "e.npz"))
+    assert loaded.layers[0].weights.tolist() == [[[-32768, 32767]]]
+    assert loaded.layers[0].bias.tolist() == [32767, -32768]
+
+
+def test_fingerprint_sees_every_weight():
+    net = random_network(3)
+    layers = list(net.layers)
+    w = layers[-1].weights.copy()
+    w.flat[-1] ^= 1
+    layers[-1] = ConvLayer(layers[-1].name, w, layers[-1].bias, layers[-1].dilation,
+                           layers[-1].activation)
+    assert Network(layers, net.io).fingerprint() != net.fingerprint()
+
+
+def test_load_errors_name_the_file(tmp_path):
+    with pytest.raises(IRError, match=r"missing\.npz: no such file"):
+        Network.load(tmp_path / "missing.npz")
+    junk = tmp_path / "junk.npz"
+    junk.write_bytes(b"not a zip")
+    with pytest.raises(IRError, match=r"junk\.npz: not a readable wavecomp network file"):
+        Network.load(junk)

@@ -1,0 +1,78 @@
+"""Seeded random networks and signals for differential tests and benchmarks.
+
+Random networks deliberately include weights at both ends of the Q4.12 range (-8 and
+8 - 2**-12) and inputs at full scale, because that is where wrap, saturation and rounding
+bugs hide. Everything is a pure function of the seed so a failure can be reproduced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from wavecomp import fixed
+from wavecomp.ir import ConvLayer, IOSpec, Network
+
+
+@dataclass(frozen=True)
+class RandomNetLimits:
+    """Ranges random networks are drawn from (inclusive)."""
+
+    layers: tuple[int, int] = (1, 4)
+    kernel: tuple[int, int] = (1, 5)
+    dilation: tuple[int, int] = (1, 64)
+    channels: tuple[int, int] = (1, 32)
+
+
+def random_layer_weights(
+    rng: np.random.Generator, kernel: int, c_in: int, c_out: int, n_extremes: int = 2
+) -> tuple[np.ndarray, np.ndarray]:
+    """Weights scaled so activations stay lively, plus a few at the range ends."""
+    sigma = fixed.ONE * 1.5 / np.sqrt(kernel * c_in)
+    weights = np.clip(rng.normal(0.0, sigma, (kernel, c_in, c_out)), fixed.RAW_MIN, fixed.RAW_MAX)
+    weights = np.rint(weights).astype(np.int64)
+    flat = weights.reshape(-1)
+    picks = rng.choice(flat.size, size=min(flat.size, 2 * n_extremes), replace=False)
+    flat[picks[: len(picks) // 2]] = fixed.RAW_MIN
+    flat[picks[len(picks) // 2 :]] = fixed.RAW_MAX
+    bias = np.rint(rng.normal(0.0, fixed.ONE * 0.25, c_out)).astype(np.int64)
+    if c_out > 1:
+        bias[rng.integers(c_out)] = rng.choice([fixed.RAW_MIN, fixed.RAW_MAX])
+    return weights.astype(np.int16), bias.astype(np.int16)
+
+
+def random_network(seed: int, limits: RandomNetLimits = RandomNetLimits()) -> Network:
+    """A random valid network: K, dilation, channels and activations drawn from ``limits``."""
+    rng = np.random.default_rng([seed, 0x5EED])
+    n_layers = int(rng.integers(limits.layers[0], limits.layers[1] + 1))
+    channels = [int(rng.integers(limits.channels[0], limits.channels[1] + 1))
+                for _ in range(n_layers + 1)]
+    layers = []
+    for i in range(n_layers):
+        kernel = int(rng.integers(limits.kernel[0], limits.kernel[1] + 1))
+        dilation = int(rng.integers(limits.dilation[0], limits.dilation[1] + 1))
+        weights, bias = random_layer_weights(rng, kernel, channels[i], channels[i + 1])
+        activation = "relu" if rng.random() < 0.6 else "linear"
+        layers.append(ConvLayer(f"conv{i}", weights, bias, dilation, activation))
+    return Network(layers, IOSpec.default(channels[0], channels[-1]), name=f"random{seed}",
+                   metadata={"seed": seed})
+
+
+def random_inputs(n_samples: int, n_channels: int, seed: int) -> np.ndarray:
+    """int16 (T, C) Q4.12 signals: smooth and noisy stretches plus bursts at ±full scale."""
+    rng = np.random.default_rng([seed, 0x1A9])
+    t = np.arange(n_samples)[:, None]
+    freqs = rng.uniform(0.001, 0.05, n_channels)
+    smooth = 3.0 * np.sin(2 * np.pi * freqs * t + rng.uniform(0, 2 * np.pi, n_channels))
+    noise = rng.normal(0.0, 1.5, (n_samples, n_channels))
+    x = fixed.to_q12(smooth + noise)
+    for _ in range(max(1, n_samples // 256)):
+        start = int(rng.integers(0, n_samples))
+        length = int(rng.integers(1, 32))
+        value = rng.choice([fixed.RAW_MIN, fixed.RAW_MAX], size=n_channels)
+        x[start : start + length] = value
+    x[0] = fixed.RAW_MAX
+    if n_samples > 1:
+        x[1] = fixed.RAW_MIN
+    return x
