@@ -1,0 +1,48 @@
+"""wavecomp: compile streaming cached-wavenet audio models to an ECP5 FPGA and a Daisy MCU.
+
+Python API (the CLI is a thin layer over it)::
+
+    import wavecomp
+    net = wavecomp.load()              # the default model shipped in the package
+    print(net.summary())
+    y = wavecomp.reference.run(net, x) # Q4.12 raw int16 in, int16 out, bit-exact spec
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from wavecomp import fixed, reference
+from wavecomp.ir import IRError, Network
+
+__version__ = "0.1.0"
+__all__ = ["IRError", "Network", "default_model_path", "fixed", "load", "reference"]
+
+KERAS_SUFFIXES = (".keras", ".h5")
+
+
+def default_model_path() -> Path:
+    """The trained waveshaper that ships inside the package (used when no model is given)."""
+    return Path(__file__).parent / "models" / "default.npz"
+
+
+def load(path: str | Path | None = None) -> Network:
+    """Load a network: a wavecomp ``.npz``, or a QKeras/Keras ``.keras``/``.h5`` (imported).
+
+    With no path, the default model. Keras files go through the QKeras importer, which
+    checks every layer and quantiser (and needs TensorFlow installed).
+    """
+    if path is None:
+        return Network.load(default_model_path())
+    path = Path(path)
+    if path.suffix.lower() in KERAS_SUFFIXES:
+        from wavecomp.frontend.importer import import_keras_model
+
+        net, _report = import_keras_model(path)
+        return net
+    if path.suffix.lower() != ".npz":
+        raise IRError(
+            f"{path}: unknown model format {path.suffix!r}; give a wavecomp .npz "
+            f"(from `wavecomp train`) or a Keras model ({', '.join(KERAS_SUFFIXES)})"
+        )
+    return Network.load(path)

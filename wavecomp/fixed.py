@@ -6,6 +6,20 @@ bit for bit. If you are tempted to re-implement a rounding or a clamp elsewhere,
 module instead.
 
 Q4.12: an int16 raw value ``r`` means ``r / 4096``; range [-8, 8 - 2**-12].
+
+QKeras equivalence (pinned by ``tests/test_frontend.py``, QKeras 0.9.0): for every float32
+``x`` in [-2**27, 4104) -- Keras holds weights as float32 -- ``quantized_bits(16, 3,
+alpha=1)(x)`` equals ``from_q12(to_q12(x))`` exactly, half-LSB ties (both round half to
+even) and saturation at both range ends included; ``quantized_relu(15, 3)(x)`` equals
+``max(0, from_q12(to_q12(x)))`` for every float32 with ``|x| < 1e34`` (beyond, ``x * 2**15``
+overflows and both quantisers return NaN). Two real differences, neither reachable by
+weights inside the Q4.12 range: (1) QKeras casts to float32 first, so a float64
+value within float32 resolution of a tie rounds twice (``(0.5 + 2**-30) * 2**-12``: QKeras
+0, ``to_q12`` 1 LSB); (2) its straight-through estimator returns ``x + (q - x)`` in float32,
+which is inexact once ``q - x`` is not representable: for ``x >= 4104`` the result is 8.0 or
+8 - 2**-11 instead of 8 - 2**-12, and from ``x <= -2**27`` it can be -16 or 0. The importer
+therefore checks that every quantised weight lies on the grid rather than trusting the
+quantiser.
 """
 
 from __future__ import annotations

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import math
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -494,7 +493,3 @@ def _io_from_dict(d: dict[str, Any]) -> IOSpec:
         sample_rate=d.get("sample_rate"),
     )
 
-
-def min_multipliers(macs_per_sample: int, cycles_per_sample: int) -> int:
-    """Physical lower bound on multipliers: ceil(MACs/sample / cycles/sample)."""
-    return math.ceil(macs_per_sample / cycles_per_sample)

@@ -1,0 +1,548 @@
+"""The ``wavecomp`` command line: a thin layer over the Python API.
+
+Every command works with no MODEL argument (it then uses the default model shipped in the
+package). Errors from wavecomp's own checks are printed as one readable line with the fix,
+never as a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import click
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+import wavecomp
+from wavecomp import fixed, targets
+from wavecomp.ir import Network
+
+console = Console(stderr=True)
+stdout = Console()
+
+MODEL_HELP = (
+    "Model file (.npz from `wavecomp train`, or a QKeras .keras/.h5). "
+    "Default: the shipped waveshaper."
+)
+
+
+class _Group(click.Group):
+    """Turns wavecomp's own error types into a one-line message and exit status 1."""
+
+    def invoke(self, ctx: click.Context):
+        from wavecomp.frontend.data import DataError
+        from wavecomp.frontend.keras_env import FrontendError
+        from wavecomp.sim import SimError
+
+        try:
+            return super().invoke(ctx)
+        except (wavecomp.IRError, FrontendError, DataError, SimError) as err:
+            raise click.ClickException(str(err)) from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(wavecomp.__version__, prog_name="wavecomp")
+def main() -> None:
+    """Compile streaming cached-wavenet audio models (dilated causal convs, Q4.12) for
+    an ECP5 FPGA with the eurorack-pmod, and a Daisy Cortex-M7 with CMSIS-DSP.
+
+    \b
+    Start here:
+      wavecomp inspect                     the default model: layers, MACs, memory, fit
+      wavecomp tone tri.wav                a triangle test signal
+      wavecomp sim --target reference tri.wav out.wav --cv e0=1 --cv e1=0
+      wavecomp train --out runs/mine       train your own (QKeras), with a report
+      wavecomp demo                        all of the above on the default model
+    """
+
+
+# ---- inspect ---------------------------------------------------------------------------------
+def _load(model: str | None) -> Network:
+    return wavecomp.load(model)
+
+
+def _fit_rows(net: Network) -> list[dict]:
+    need = targets.min_multipliers(net.macs_per_sample, targets.EUROPMOD_CYCLES_PER_SAMPLE)
+    cycles = targets.EUROPMOD_CYCLES_PER_SAMPLE
+    rows = []
+    for key, part in targets.ECP5_PARTS.items():
+        rows.append(
+            {
+                "target": f"ECP5 {key} ({part.name})",
+                "need": f">= {need} MULT18X18D at {cycles} cycles/sample",
+                "have": f"{part.mult18} MULT18X18D",
+                "fits": need <= part.mult18,
+            }
+        )
+    s = net.summary()
+    mem = s.weight_bytes + s.cache_bytes
+    rows.append(
+        {
+            "target": targets.DAISY.name,
+            "need": f"{mem:,} B weights + caches (q12)",
+            "have": f"{targets.DAISY.dtcm_bytes // 1024} KB DTCM",
+            "fits": mem <= targets.DAISY.dtcm_bytes,
+        }
+    )
+    return rows
+
+
+@main.command()
+@click.argument("model", required=False)
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print machine-readable JSON instead of tables."
+)
+def inspect(model: str | None, as_json: bool) -> None:
+    """Show a model's layers, params, MACs/sample, receptive field, memory,
+    accumulator widths and a first look at whether it fits each target.
+
+    The fit figures are lower bounds (multipliers = ceil(MACs / cycles)); the FPGA
+    scheduler and MCU emitter report the real numbers.
+    """
+    net = _load(model)
+    s = net.summary()
+    fit = _fit_rows(net)
+    if as_json:
+        doc = s.to_dict()
+        doc["fingerprint"] = net.fingerprint()
+        doc["io"] = {
+            "inputs": [ch.__dict__ for ch in net.io.inputs],
+            "outputs": [ch.__dict__ for ch in net.io.outputs],
+            "input_shift": net.io.input_shift,
+            "output_shift": net.io.output_shift,
+            "sample_rate": net.io.sample_rate,
+        }
+        doc["accumulator_bounds"] = {
+            layer.name: [int(b) for b in layer.accumulator_bound()] for layer in net.layers
+        }
+        doc["fit"] = fit
+        doc["metadata"] = net.metadata
+        stdout.print_json(json.dumps(doc, default=str))
+        return
+    table = Table(title=f"{s.name}  ({net.fingerprint()[:12]})", title_justify="left")
+    for col in (
+        "layer",
+        "K",
+        "dil",
+        "C_in",
+        "C_out",
+        "act",
+        "params",
+        "MACs/sample",
+        "cache cols",
+        "cache B",
+        "acc bits",
+    ):
+        table.add_column(col, justify="left" if col in ("layer", "act") else "right")
+    for r in s.layers:
+        table.add_row(
+            r.name,
+            str(r.kernel_size),
+            str(r.dilation),
+            str(r.in_channels),
+            str(r.out_channels),
+            r.activation,
+            f"{r.params:,}",
+            f"{r.macs:,}",
+            str(r.cache_columns),
+            f"{r.cache_bytes:,}",
+            str(r.accumulator_bits),
+        )
+    table.add_section()
+    table.add_row(
+        "total",
+        "",
+        "",
+        str(s.in_channels),
+        str(s.out_channels),
+        "",
+        f"{s.params:,}",
+        f"{s.macs_per_sample:,}",
+        "",
+        f"{s.cache_bytes:,}",
+        str(s.max_accumulator_bits),
+    )
+    stdout.print(table)
+    stdout.print(
+        f"receptive field {s.receptive_field} samples"
+        + (
+            f" ({1000 * s.receptive_field / net.io.sample_rate:.2f} ms at "
+            f"{net.io.sample_rate / 1000:g} kHz)"
+            if net.io.sample_rate
+            else ""
+        )
+        + f"; weights {s.weight_bytes:,} B, activation caches {s.cache_bytes:,} B"
+    )
+    stdout.print(
+        "accumulators: widest needs "
+        f"{s.max_accumulator_bits} bits (static bound, half_up) -> "
+        + ("int32 is safe" if s.max_accumulator_bits <= 32 else "needs > 32 bits")
+    )
+    io = Table(title="I/O", title_justify="left")
+    for col in ("channel", "direction", "kind", "jack", "default"):
+        io.add_column(col)
+    for ch in net.io.inputs:
+        io.add_row(ch.name, "in", ch.kind, _jack(ch.jack), f"{ch.default:g}")
+    for ch in net.io.outputs:
+        io.add_row(ch.name, "out", "", _jack(ch.jack), "")
+    stdout.print(io)
+    stdout.print(f"codec scaling: in >> {net.io.input_shift}, out << {net.io.output_shift}")
+    fit_table = Table(title="fit (lower bounds)", title_justify="left")
+    for col in ("target", "needs", "has", "fits"):
+        fit_table.add_column(col)
+    for row in fit:
+        fit_table.add_row(
+            row["target"],
+            row["need"],
+            row["have"],
+            "[green]yes[/]" if row["fits"] else "[red]no[/]",
+        )
+    stdout.print(fit_table)
+    training = net.metadata.get("training", {}).get("quality")
+    if training:
+        stdout.print(f"training quality (held-out, integer reference): {training}")
+
+
+def _jack(jack: int | None) -> str:
+    return "-" if jack is None else str(jack)
+
+
+# ---- sim -------------------------------------------------------------------------------------
+def _parse_cv(values: tuple[str, ...]) -> dict[str, float]:
+    out = {}
+    for item in values:
+        name, sep, value = item.partition("=")
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not name.strip():
+            raise click.BadParameter(
+                f"{item!r}: use NAME=VALUE, e.g. --cv e0=0.5", param_hint="--cv"
+            )
+    return out
+
+
+@main.command()
+@click.option(
+    "--target",
+    type=click.Choice(["reference"]),
+    default="reference",
+    show_default=True,
+    help="Backend to render through (rtl and cmsis arrive with their backends).",
+)
+@click.argument("in_wav", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("out_wav", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--model", help=MODEL_HELP)
+@click.option(
+    "--cv",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Hold input channel NAME at VALUE (model units, e.g. e0=1 e1=0). Repeatable.",
+)
+@click.option(
+    "--rounding",
+    type=click.Choice(fixed.ROUNDING_MODES),
+    default=fixed.DEFAULT_ROUNDING,
+    show_default=True,
+    help="Requantisation rounding (a compile option).",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(wavecomp.reference.ENGINES),
+    default="batch",
+    show_default=True,
+    help="Reference implementation (all are bit-exact; fxpmath is slow).",
+)
+def sim(
+    target: str,
+    in_wav: Path,
+    out_wav: Path,
+    model: str | None,
+    cv: tuple[str, ...],
+    rounding: str,
+    engine: str,
+) -> None:
+    """Render IN_WAV through a model and write OUT_WAV (16-bit PCM).
+
+    \b
+    WAV channel j feeds physical input jack j, scaled as the eurorack-pmod codec does
+    (a 16-bit sample s enters as s >> 2); an input channel whose jack has no WAV channel
+    sits at its default unless --cv sets it. OUT_WAV has one channel per network output,
+    scaled back (<< 2, saturating), exactly what the board's DAC would play.
+    """
+    from wavecomp.sim import render_wav
+
+    net = _load(model)
+    result = render_wav(
+        net,
+        in_wav,
+        out_wav,
+        controls=_parse_cv(cv),
+        rounding=rounding,
+        engine=engine,
+        target=target,
+    )
+    console.print(result.describe())
+
+
+# ---- tone ------------------------------------------------------------------------------------
+@main.command()
+@click.argument("out_wav", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--shape",
+    type=click.Choice(["triangle", "sine", "ramp", "square", "zigzag"]),
+    default="triangle",
+    show_default=True,
+)
+@click.option("--freq", default=220.0, show_default=True, help="Frequency in Hz.")
+@click.option("--sweep", metavar="F0:F1", help="Glide exponentially from F0 to F1 Hz instead.")
+@click.option("--seconds", default=2.0, show_default=True)
+@click.option(
+    "--amplitude",
+    default=1.0,
+    show_default=True,
+    help="Peak in model units (1.0 ≈ ±4 V on the eurorack-pmod).",
+)
+@click.option("--rate", "sample_rate", default=48_000, show_default=True, help="Sample rate in Hz.")
+def tone(
+    out_wav: Path,
+    shape: str,
+    freq: float,
+    sweep: str | None,
+    seconds: float,
+    amplitude: float,
+    sample_rate: int,
+) -> None:
+    """Write a test signal WAV (16-bit) scaled like a codec input, to feed `wavecomp sim`."""
+    from wavecomp.sim import write_tone
+
+    f0 = f1 = freq
+    if sweep:
+        try:
+            f0, f1 = (float(v) for v in sweep.split(":"))
+        except ValueError:
+            raise click.BadParameter(
+                f"{sweep!r}: use F0:F1, e.g. 55:880", param_hint="--sweep"
+            ) from None
+    path = write_tone(
+        out_wav,
+        shape=shape,
+        f0=f0,
+        f1=f1,
+        seconds=seconds,
+        amplitude=amplitude,
+        sample_rate=sample_rate,
+    )
+    console.print(
+        f"wrote {path} ({shape}, {f0:g}"
+        + (f"→{f1:g}" if f1 != f0 else "")
+        + f" Hz, {seconds:g} s at {sample_rate} Hz)"
+    )
+
+
+# ---- train -----------------------------------------------------------------------------------
+@main.command()
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("runs/train"),
+    show_default=True,
+    help="Folder for model + report.",
+)
+@click.option(
+    "--preset",
+    type=click.Choice(["fpga", "mcu"]),
+    default="fpga",
+    show_default=True,
+    help="fpga: 4->16->16->4 waveshaper (1,536 MACs); mcu: 3-input blocks (424 MACs).",
+)
+@click.option(
+    "--layers",
+    metavar="KxD:F[:act],...",
+    help='Replace the preset\'s layers, e.g. "4x1:8,4x4:8,1x1:4" (K x dilation : filters).',
+)
+@click.option("--epochs", default=40, show_default=True)
+@click.option("--examples", default=4096, show_default=True, help="Training windows per epoch.")
+@click.option("--seq-len", type=int, help="Window length (default max(512, 4 x receptive field)).")
+@click.option("--batch-size", default=32, show_default=True)
+@click.option("--lr", "learning_rate", default=3e-3, show_default=True, help="Peak learning rate.")
+@click.option("--seed", default=0, show_default=True)
+@click.option(
+    "--rate",
+    "sample_rate",
+    default=48_000,
+    show_default=True,
+    help="Sample rate the model is trained for.",
+)
+@click.option(
+    "--input-wav",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Train on your own recording: the input WAV ...",
+)
+@click.option(
+    "--target-wav",
+    type=click.Path(exists=True, dir_okay=False),
+    help="... and the target WAV it should become (same rate and length).",
+)
+@click.option(
+    "--control",
+    multiple=True,
+    metavar="NAME=VALUE|CV.wav",
+    help="Extra input channel for recordings: a constant or a CV WAV. Repeatable.",
+)
+def train(
+    out_dir: Path,
+    preset: str,
+    layers: str | None,
+    epochs: int,
+    examples: int,
+    seq_len: int | None,
+    batch_size: int,
+    learning_rate: float,
+    seed: int,
+    sample_rate: int,
+    input_wav: str | None,
+    target_wav: str | None,
+    control: tuple[str, ...],
+) -> None:
+    """Train a quantised (QKeras) model, lower it to Q4.12, and write OUT/model.npz,
+    OUT/model.keras and a report (report.md/json, loss curves, waveform grid).
+
+    Without --input-wav it trains on the built-in waveshaper data (a triangle in;
+    sine / ramp / square / zigzag out at the corners of a 2-D embedding). Seeded and
+    reproducible.
+    """
+    from wavecomp.frontend.train import TrainConfig
+
+    controls: dict[str, float | str] = {}
+    for item in control:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise click.BadParameter(
+                f"{item!r}: use NAME=VALUE or NAME=cv.wav", param_hint="--control"
+            )
+        try:
+            controls[name] = float(value)
+        except ValueError:
+            controls[name] = value
+    config = TrainConfig(
+        preset=preset,
+        layers=layers,
+        seed=seed,
+        epochs=epochs,
+        examples=examples,
+        seq_len=seq_len,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        sample_rate=sample_rate,
+        input_wav=input_wav,
+        target_wav=target_wav,
+        controls=controls,
+    )
+    result = run_training(config, out_dir)
+    _print_training(result)
+
+
+def run_training(config, out_dir: Path):
+    """Train with a rich progress bar (shared by `train` and `demo`)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from wavecomp.frontend.train import train as train_model
+
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[info]}"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
+        task = bar.add_task("loading TensorFlow", total=None, info="")
+
+        def progress(stage: str, done: int, total: int, figures: dict[str, float]) -> None:
+            if stage == "fit":
+                info = f"loss {figures.get('loss', math.nan):.4g}"
+                bar.update(task, description="training", completed=done, total=total, info=info)
+            else:
+                bar.update(task, description="evaluating on the integer reference", info="")
+
+        return train_model(config, out_dir, progress=progress)
+
+
+def _print_training(result) -> None:
+    q = result.report["quality"]
+    cmp_ = result.report["qkeras_vs_reference"]
+    console.print(
+        f"[bold green]trained[/] {result.report['model']} in "
+        f"{result.report['train_seconds']} s -> {result.out_dir}/model.npz"
+    )
+    if "corner_snr_db" in q:
+        snrs = ", ".join(f"{k} {v:.1f}" for k, v in q["corner_snr_db"].items())
+        console.print(
+            f"held-out SNR per corner (dB): {snrs}; mean {q['mean_corner_snr_db']:.1f} dB"
+        )
+    else:
+        console.print(f"held-out SNR: {q['heldout_snr_db']:.1f} dB")
+    console.print(
+        f"QKeras float vs integer reference: max {cmp_['max_abs_lsb']:g} LSB "
+        f"(bound {cmp_['error_bound_lsb']:.3g} LSB)"
+    )
+    console.print(f"report: {result.out_dir}/report.md")
+
+
+# ---- demo ------------------------------------------------------------------------------------
+@main.command()
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("out/demo"),
+    show_default=True,
+)
+@click.option(
+    "--train/--no-train",
+    "do_train",
+    default=True,
+    show_default=True,
+    help="Also retrain the default model from scratch (about 2-4 minutes).",
+)
+def demo(out_dir: Path, do_train: bool) -> None:
+    """The main job on the default model: inspect it, render a triangle sweep through the
+    bit-exact reference at each corner of the embedding, and retrain it with a report.
+    """
+    from wavecomp.sim import render_demo
+
+    ctx = click.get_current_context()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    console.rule("1. inspect the default model")
+    ctx.invoke(inspect)
+    console.rule("2. render through the reference")
+    for line in render_demo(wavecomp.load(), out_dir):
+        console.print(line)
+    if do_train:
+        console.rule("3. train it again from scratch")
+        from wavecomp.frontend.train import TrainConfig
+
+        result = run_training(TrainConfig(), out_dir / "train")
+        _print_training(result)
+    console.print(f"[bold green]done[/]: everything is in {out_dir}/")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+__all__ = ["main", "np"]

@@ -1,0 +1,70 @@
+"""The one place TensorFlow, tf-keras and QKeras are imported (lazily).
+
+``import wavecomp`` must stay TensorFlow-free so the CLI's ``inspect`` is instant; every
+frontend module that needs Keras calls ``import_tf()`` inside its functions. QKeras 0.9.0 needs
+Keras 2 (the ``tf_keras`` package), which TensorFlow only uses for ``tf.keras`` when
+``TF_USE_LEGACY_KERAS=1`` is set *before* TensorFlow is first imported.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from types import SimpleNamespace
+
+__all__ = ["FrontendError", "import_tf"]
+
+INSTALL_HINT = (
+    "install the training extras with ./bootstrap.sh (or `pip install 'wavecomp[train]'`, "
+    "which pins tensorflow, tf-keras, qkeras and pyparsing)"
+)
+
+
+class FrontendError(ValueError):
+    """A model the frontend cannot build, load or import; the message names the layer and fix."""
+
+
+@functools.cache
+def import_tf() -> SimpleNamespace:
+    """Import TensorFlow, tf-keras and QKeras once; returns ``SimpleNamespace(tf, keras, qkeras)``.
+
+    ``keras`` is ``tf_keras`` (Keras 2) because that is what QKeras builds on; the wrong Keras
+    gives confusing errors deep inside QKeras, so this checks and says what to do instead.
+    """
+    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    tf_was_loaded = "tensorflow" in sys.modules
+    try:
+        import tensorflow as tf
+        import tf_keras
+    except ImportError as err:
+        raise FrontendError(
+            f"TensorFlow/tf-keras are not installed ({err}); {INSTALL_HINT}"
+        ) from None
+    keras_version = str(getattr(tf.keras, "__version__", ""))
+    if keras_version.startswith("3"):
+        when = "it was loaded before wavecomp" if tf_was_loaded else "TF_USE_LEGACY_KERAS is off"
+        raise FrontendError(
+            f"TensorFlow's tf.keras is Keras {keras_version} ({when}); QKeras needs Keras 2. "
+            "Set the environment variable TF_USE_LEGACY_KERAS=1 before anything imports "
+            "tensorflow (e.g. `export TF_USE_LEGACY_KERAS=1`)"
+        )
+    try:
+        import qkeras
+    except ImportError as err:
+        if getattr(err, "name", None) == "pyparsing" or "pyparsing" in str(err):
+            raise FrontendError(
+                "QKeras is installed but cannot import pyparsing (QKeras 0.9.0's metadata names "
+                "'pyparser' instead of 'pyparsing', so pip does not pull it in): run "
+                f"`pip install pyparsing`, or {INSTALL_HINT}"
+            ) from None
+        raise FrontendError(f"QKeras is not importable ({err}); {INSTALL_HINT}") from None
+    tf.get_logger().setLevel("ERROR")
+    try:
+        import absl.logging
+
+        absl.logging.set_verbosity(absl.logging.ERROR)
+    except ImportError:  # pragma: no cover - absl ships with TensorFlow
+        pass
+    return SimpleNamespace(tf=tf, keras=tf_keras, qkeras=qkeras)

@@ -1,0 +1,270 @@
+"""``wavecomp train``: fit a QKeras model, lower it to the IR, and write a report.
+
+The run is seeded end to end (data, initial weights, TF op determinism), so the same
+configuration gives the same model file. The report's quality figures are measured on the
+*integer* reference, i.e. on what the hardware will output, not on QKeras' float pass.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from wavecomp import fixed
+from wavecomp.frontend import data, evaluate
+from wavecomp.frontend.keras_env import FrontendError, import_tf
+from wavecomp.frontend.spec import PRESETS, ModelSpec, format_layers, parse_layers
+from wavecomp.ir import IOSpec, Network
+
+ProgressFn = Callable[[str, int, int, dict[str, float]], None]
+"""progress(stage, done, total, figures): called per batch while fitting."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that determines a training run (written into the report and the model)."""
+
+    preset: str = "fpga"
+    layers: str | None = None
+    """Override the preset's layers with the compact syntax, e.g. "4x1:8,4x4:8,1x1:1"."""
+    seed: int = 0
+    epochs: int = 40
+    examples: int = 4096
+    heldout_examples: int = 256
+    seq_len: int | None = None
+    """Training window; default max(512, 4 x receptive field)."""
+    batch_size: int = 32
+    learning_rate: float = 3e-3
+    sample_rate: int = 48_000
+    min_freq: float = 55.0
+    max_freq: float = 880.0
+    input_wav: str | None = None
+    target_wav: str | None = None
+    controls: dict[str, float | str] = field(default_factory=dict)
+    """Extra input channels for recordings: a constant (model units) or a CV WAV path."""
+
+    @property
+    def uses_recordings(self) -> bool:
+        return self.input_wav is not None
+
+
+@dataclass
+class TrainResult:
+    net: Network
+    out_dir: Path
+    report: dict[str, Any]
+
+
+def resolve_spec(config: TrainConfig) -> ModelSpec:
+    """The preset, with its layers replaced when ``config.layers`` is given."""
+    if config.preset not in PRESETS:
+        raise FrontendError(
+            f"unknown preset {config.preset!r}: use one of {', '.join(sorted(PRESETS))}"
+        )
+    spec = PRESETS[config.preset]
+    if config.layers:
+        layers = parse_layers(config.layers)
+        n_out = layers[-1].filters
+        io = spec.io
+        if n_out != len(io.outputs):
+            io = replace(io, outputs=IOSpec.default(1, n_out).outputs)
+        spec = replace(spec, name=f"{spec.name}-custom", layers=layers, io=io)
+        spec.validate()
+    io = replace(spec.io, sample_rate=config.sample_rate)
+    return replace(spec, io=io)
+
+
+def _datasets(config: TrainConfig, spec: ModelSpec, seq_len: int):
+    if config.uses_recordings:
+        if config.target_wav is None:
+            raise FrontendError("--input-wav needs --target-wav (the recording to imitate)")
+        train_set, heldout = data.load_recordings(
+            config.input_wav, config.target_wav, seq_len=seq_len, controls=config.controls
+        )
+        if train_set.x.shape[2] != spec.in_channels or train_set.y.shape[2] != spec.out_channels:
+            raise FrontendError(
+                f"the recordings give {train_set.x.shape[2]} input and {train_set.y.shape[2]} "
+                f"output channels, but model {spec.name!r} has {spec.in_channels} in and "
+                f"{spec.out_channels} out: add --control channels or pick --layers/--preset "
+                "to match"
+            )
+        return train_set, heldout, None
+    wave_config = data.WaveshaperConfig(
+        sample_rate=config.sample_rate,
+        min_freq=config.min_freq,
+        max_freq=config.max_freq,
+        n_inputs=spec.in_channels,
+        n_outputs=spec.out_channels,
+    )
+    train_set = data.waveshaper_dataset(
+        config.examples, seq_len, seed=config.seed, config=wave_config
+    )
+    heldout = data.waveshaper_dataset(
+        config.heldout_examples, seq_len, seed=config.seed, split="heldout", config=wave_config
+    )
+    return train_set, heldout, wave_config
+
+
+def train(
+    config: TrainConfig, out_dir: str | Path, *, progress: ProgressFn | None = None
+) -> TrainResult:
+    """Train, lower to the IR, evaluate on the reference and write model + report to out_dir.
+
+    Outputs land in a temporary folder first and are moved into place only when everything
+    succeeded, so a failed run never leaves a half-written model behind.
+    """
+    spec = resolve_spec(config)
+    seq_len = config.seq_len or max(512, 4 * spec.receptive_field)
+    if seq_len <= spec.receptive_field:
+        raise FrontendError(
+            f"--seq-len {seq_len} must exceed the receptive field ({spec.receptive_field})"
+        )
+    train_set, heldout, wave_config = _datasets(config, spec, seq_len)
+
+    env = import_tf()
+    tf, keras = env.tf, env.keras
+    from wavecomp.frontend.importer import compare_float_to_reference, import_keras_model
+    from wavecomp.frontend.qkeras_model import build_qkeras_model, save_model
+
+    keras.utils.set_random_seed(config.seed)
+    tf.config.experimental.enable_op_determinism()
+    model = build_qkeras_model(spec, seed=config.seed)
+
+    warm = spec.receptive_field - 1
+
+    def masked_mse(y_true, y_pred):
+        # the first receptive-field samples see the zero history, not the signal: skip them
+        return tf.reduce_mean(tf.square(y_true[:, warm:] - y_pred[:, warm:]))
+
+    steps = math.ceil(len(train_set) / config.batch_size) * config.epochs
+    schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, steps, alpha=0.03)
+    model.compile(optimizer=keras.optimizers.Adam(schedule), loss=masked_mse)
+
+    history: dict[str, list[float]] = {"loss": [], "heldout_loss": []}
+    callbacks = [_ProgressCallback(keras, progress, config.epochs, history)]
+    started = time.monotonic()
+    model.fit(
+        train_set.x,
+        train_set.y,
+        batch_size=config.batch_size,
+        epochs=config.epochs,
+        validation_data=(heldout.x, heldout.y),
+        shuffle=True,
+        verbose=0,
+        callbacks=callbacks,
+    )
+    train_seconds = time.monotonic() - started
+
+    calibration = heldout.x[: min(len(heldout), 8)].reshape(-1, spec.in_channels)
+    net, import_report = import_keras_model(
+        model, name=spec.name, io=spec.io, calibration=calibration
+    )
+    if progress:
+        progress("evaluate", 0, 1, {})
+    heldout_cmp = compare_float_to_reference(
+        model, net, heldout.x[: min(len(heldout), 16)].reshape(-1, spec.in_channels)
+    )
+    quality: dict[str, Any]
+    if wave_config is not None:
+        corners = evaluate.corner_snr(net, wave_config, seed=config.seed)
+        quality = {
+            "corner_snr_db": {c.waveform: round(c.snr_db, 2) for c in corners},
+            "mean_corner_snr_db": round(float(np.mean([c.snr_db for c in corners])), 2),
+        }
+    else:
+        quality = {"heldout_snr_db": round(evaluate.dataset_snr(net, heldout), 2)}
+
+    report = {
+        "model": spec.name,
+        "fingerprint": net.fingerprint(),
+        "layers": format_layers(spec.layers),
+        "params": net.params,
+        "macs_per_sample": net.macs_per_sample,
+        "receptive_field": net.receptive_field,
+        "config": asdict(config),
+        "seq_len": seq_len,
+        "train_seconds": round(train_seconds, 1),
+        "final_loss": history["loss"][-1],
+        "final_heldout_loss": history["heldout_loss"][-1],
+        "history": history,
+        "quality": quality,
+        "qkeras_vs_reference": {
+            "max_abs_lsb": heldout_cmp.max_abs_lsb,
+            "snr_db": heldout_cmp.snr_db,
+            "error_bound_lsb": import_report.error_bound_lsb,
+        },
+        "import": import_report.to_dict(),
+    }
+    net.metadata["training"] = {
+        k: report[k] for k in ("config", "quality", "qkeras_vs_reference", "train_seconds")
+    }
+
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        net.save(staging / "model.npz")
+        save_model(model, staging / "model.keras")
+        from wavecomp.frontend import train_report
+
+        train_report.write(staging, net, report, wave_config)
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        staging.replace(out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return TrainResult(net=net, out_dir=out_dir, report=report)
+
+
+class _ProgressCallback:
+    """Keras callback (built lazily: keras is only importable inside train()) for progress."""
+
+    def __new__(cls, keras, progress, epochs, history):
+        class Callback(keras.callbacks.Callback):
+            def on_train_batch_end(self, batch, logs=None):
+                if progress:
+                    total = self.params.get("steps") or 1
+                    progress(
+                        "fit",
+                        self._epoch * total + batch + 1,
+                        epochs * total,
+                        {"loss": float((logs or {}).get("loss", float("nan")))},
+                    )
+
+            def on_epoch_begin(self, epoch, logs=None):
+                self._epoch = epoch
+
+            def on_epoch_end(self, epoch, logs=None):
+                logs = logs or {}
+                history["loss"].append(float(logs.get("loss", float("nan"))))
+                history["heldout_loss"].append(float(logs.get("val_loss", float("nan"))))
+
+        return Callback()
+
+
+def report_json(report: dict[str, Any]) -> str:
+    """JSON with non-finite floats spelled out (JSON has no inf)."""
+
+    def clean(v):
+        if isinstance(v, float) and not math.isfinite(v):
+            return str(v)
+        if isinstance(v, dict):
+            return {k: clean(x) for k, x in v.items()}
+        if isinstance(v, list | tuple):
+            return [clean(x) for x in v]
+        return v
+
+    return json.dumps(clean(report), indent=2, sort_keys=True) + "\n"
+
+
+__all__ = ["TrainConfig", "TrainResult", "fixed", "report_json", "resolve_spec", "train"]

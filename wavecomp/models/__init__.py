@@ -1,0 +1,1 @@
+"""Models shipped with wavecomp (the default waveshaper)."""

@@ -1,0 +1,203 @@
+"""Render audio through a backend, the way the board would hear and play it.
+
+WAV channel j feeds physical input jack j; a 16-bit WAV sample *is* a codec sample, which
+enters the network shifted right by ``io.input_shift``. Outputs are shifted back left
+(saturating) and written as 16-bit PCM, so a render is exactly what the DAC would play.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from wavecomp import fixed, reference
+from wavecomp.ir import Network
+
+TARGETS = ("reference",)
+
+
+class SimError(ValueError):
+    """A render that cannot run as asked; the message names the file/option and the fix."""
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    out_wav: Path
+    samples: int
+    sample_rate: int
+    sources: dict[str, str]
+    """Per network input: where its signal came from."""
+    clipped: list[int]
+    """Per output channel: samples that hit the codec's ±full scale."""
+
+    def describe(self) -> str:
+        feeds = ", ".join(f"{k} <- {v}" for k, v in self.sources.items())
+        clip = ", ".join(str(c) for c in self.clipped)
+        return (
+            f"wrote {self.out_wav}: {len(self.clipped)} channel(s), {self.samples} samples "
+            f"({self.samples / self.sample_rate:.2f} s at {self.sample_rate} Hz)\n"
+            f"inputs: {feeds}\nclipped samples per output: {clip}"
+        )
+
+
+def read_wav_as_codec(path: Path) -> tuple[np.ndarray, int]:
+    """A WAV as int16 codec samples (frames, channels) plus its rate; errors name the file."""
+    if not Path(path).is_file():
+        raise SimError(f"{path}: no such WAV file")
+    try:
+        samples, rate = sf.read(str(path), dtype="float64", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError) as err:
+        raise SimError(f"{path}: cannot read as audio ({err}); give a WAV file") from None
+    if samples.shape[0] == 0:
+        raise SimError(f"{path}: the file has no samples")
+    return fixed.wav_to_board(samples), int(rate)
+
+
+def network_inputs(
+    net: Network, codec: np.ndarray, controls: dict[str, float]
+) -> tuple[np.ndarray, dict[str, str]]:
+    """Codec samples (T, jacks) + held controls -> Q4.12 network inputs (T, C_in)."""
+    names = [ch.name for ch in net.io.inputs]
+    for name, value in controls.items():
+        if name not in names:
+            raise SimError(
+                f"--cv {name}=...: the model has no input called {name!r} "
+                f"(its inputs are: {', '.join(names)})"
+            )
+        if not fixed.VALUE_MIN <= value <= fixed.VALUE_MAX:
+            raise SimError(
+                f"--cv {name}={value}: outside the Q4.12 range [{fixed.VALUE_MIN}, "
+                f"{fixed.VALUE_MAX}] (values are in model units)"
+            )
+    steps, jacks = codec.shape
+    x = np.empty((steps, net.in_channels), dtype=np.int16)
+    sources = {}
+    for i, ch in enumerate(net.io.inputs):
+        if ch.name in controls:
+            x[:, i] = fixed.to_q12(controls[ch.name])
+            sources[ch.name] = f"--cv {controls[ch.name]:g}"
+        elif ch.jack is not None and ch.jack < jacks:
+            x[:, i] = fixed.board_to_q12(codec[:, ch.jack], net.io.input_shift)
+            sources[ch.name] = f"WAV channel {ch.jack}"
+        else:
+            x[:, i] = fixed.to_q12(ch.default)
+            sources[ch.name] = f"default {ch.default:g}"
+    return x, sources
+
+
+def render_wav(
+    net: Network,
+    in_wav: Path,
+    out_wav: Path,
+    *,
+    controls: dict[str, float] | None = None,
+    rounding: fixed.Rounding = fixed.DEFAULT_ROUNDING,
+    engine: reference.Engine = "batch",
+    target: str = "reference",
+) -> RenderResult:
+    """Render in_wav through the network (from reset) into a 16-bit out_wav."""
+    if target not in TARGETS:
+        raise SimError(f"--target {target}: not available; use one of {', '.join(TARGETS)}")
+    codec, rate = read_wav_as_codec(Path(in_wav))
+    x, sources = network_inputs(net, codec, controls or {})
+    y = reference.run(net, x, rounding=rounding, engine=engine)
+    played = fixed.q12_to_board(y, net.io.output_shift)
+    write_codec_wav(out_wav, played, rate)
+    clipped = [
+        int(np.sum(np.abs(played[:, o].astype(np.int32)) >= fixed.RAW_MAX))
+        for o in range(played.shape[1])
+    ]
+    return RenderResult(Path(out_wav), int(x.shape[0]), rate, sources, clipped)
+
+
+def write_codec_wav(path: Path, codec: np.ndarray, rate: int) -> Path:
+    """int16 codec samples (T, C) -> 16-bit PCM WAV, written atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".partial")
+    sf.write(str(tmp), codec.astype(np.int16), rate, subtype="PCM_16", format="WAV")
+    tmp.replace(path)
+    return path
+
+
+def write_tone(
+    path: Path,
+    *,
+    shape: str = "triangle",
+    f0: float = 220.0,
+    f1: float | None = None,
+    seconds: float = 2.0,
+    amplitude: float = 1.0,
+    sample_rate: int = 48_000,
+) -> Path:
+    """A test-signal WAV: constant f0, or an exponential glide f0 -> f1 (phase continuous)."""
+    from wavecomp.frontend.data import waveform
+
+    f1 = f0 if f1 is None else f1
+    if not (0 < f0 < sample_rate / 2 and 0 < f1 < sample_rate / 2):
+        raise SimError(f"frequencies must be in (0, {sample_rate / 2:g}) Hz, got {f0:g}, {f1:g}")
+    if seconds <= 0:
+        raise SimError(f"--seconds must be positive, got {seconds:g}")
+    if not 0 < amplitude <= fixed.VALUE_MAX:
+        raise SimError(f"--amplitude must be in (0, {fixed.VALUE_MAX}] model units")
+    n = round(seconds * sample_rate)
+    freq = f0 * (f1 / f0) ** (np.arange(n) / max(n - 1, 1))
+    phase = np.mod(np.cumsum(freq / sample_rate) - freq[0] / sample_rate, 1.0)
+    values = amplitude * waveform(shape, phase)
+    codec = fixed.q12_to_board(fixed.to_q12(values), fixed.DEFAULT_INPUT_SHIFT)
+    return write_codec_wav(path, codec[:, None], sample_rate)
+
+
+def render_demo(net: Network, out_dir: Path) -> list[str]:
+    """Render a triangle sweep at each embedding corner; write WAVs and a picture."""
+    from wavecomp.frontend.data import CORNERS
+
+    lines = []
+    rate = net.io.sample_rate or 48_000
+    tri = write_tone(
+        out_dir / "triangle_sweep.wav", f0=55.0, f1=880.0, seconds=4.0, sample_rate=rate
+    )
+    lines.append(f"wrote {tri} (triangle, 55→880 Hz glide, 4 s)")
+    has_embedding = {"e0", "e1"} <= {ch.name for ch in net.io.inputs}
+    corners = CORNERS if has_embedding else {"out": None}
+    renders = {}
+    for name, corner in corners.items():
+        controls = {"e0": corner[0], "e1": corner[1]} if corner else {}
+        result = render_wav(net, tri, out_dir / f"render_{name}.wav", controls=controls)
+        renders[name] = result.out_wav
+        lines.append(
+            f"wrote {result.out_wav}  ({', '.join(f'{k}={v:g}' for k, v in controls.items())})"
+        )
+    lines.append(f"wrote {_plot_renders(tri, renders, out_dir / 'renders.png')}")
+    return lines
+
+
+def _plot_renders(tri: Path, renders: dict[str, Path], path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    inp, rate = sf.read(str(tri), always_2d=True)
+    start, length = rate // 2, rate // 100  # 10 ms, half a second in (~100 Hz)
+    fig, axes = plt.subplots(
+        len(renders), 1, figsize=(8, 1.8 * len(renders)), dpi=100, sharex=True, squeeze=False
+    )
+    t_ms = 1000 * np.arange(length) / rate
+    for ax, (name, wav) in zip(axes[:, 0], renders.items(), strict=True):
+        out, _ = sf.read(str(wav), always_2d=True)
+        ax.plot(t_ms, inp[start : start + length, 0], color="0.75", lw=1, label="in")
+        for ch in range(out.shape[1]):
+            ax.plot(t_ms, out[start : start + length, ch], lw=1.2, label=f"out{ch}")
+        ax.set_ylabel(name)
+        ax.grid(alpha=0.3)
+    axes[0, 0].legend(fontsize=7, ncol=5, loc="upper right")
+    axes[-1, 0].set_xlabel("ms")
+    fig.suptitle("reference renders of the triangle sweep (WAV full scale = ±1)")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
