@@ -13,12 +13,12 @@ import sys
 from pathlib import Path
 
 import click
-import numpy as np
 from rich.console import Console
 from rich.table import Table
 
 import wavecomp
 from wavecomp import fixed, targets
+from wavecomp.frontend.train import TrainConfig
 from wavecomp.ir import Network
 
 console = Console(stderr=True)
@@ -36,11 +36,12 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context):
         from wavecomp.frontend.data import DataError
         from wavecomp.frontend.keras_env import FrontendError
+        from wavecomp.frontend.spec import SpecError
         from wavecomp.sim import SimError
 
         try:
             return super().invoke(ctx)
-        except (wavecomp.IRError, FrontendError, DataError, SimError) as err:
+        except (wavecomp.IRError, FrontendError, DataError, SpecError, SimError) as err:
             raise click.ClickException(str(err)) from None
 
 
@@ -58,6 +59,17 @@ def main() -> None:
       wavecomp train --out runs/mine       train your own (QKeras), with a report
       wavecomp demo                        all of the above on the default model
     """
+
+
+def _out_option(default: str, help: str):
+    return click.option(
+        "--out",
+        "out_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path(default),
+        show_default=True,
+        help=help,
+    )
 
 
 # ---- inspect ---------------------------------------------------------------------------------
@@ -202,9 +214,15 @@ def inspect(model: str | None, as_json: bool) -> None:
             "[green]yes[/]" if row["fits"] else "[red]no[/]",
         )
     stdout.print(fit_table)
-    training = net.metadata.get("training", {}).get("quality")
-    if training:
-        stdout.print(f"training quality (held-out, integer reference): {training}")
+    quality = net.metadata.get("training", {}).get("quality", {})
+    if "corner_snr_db" in quality:
+        per_corner = ", ".join(f"{k} {v:.1f}" for k, v in quality["corner_snr_db"].items())
+        stdout.print(
+            f"held-out SNR from training (integer reference): {per_corner}; "
+            f"mean {quality['mean_corner_snr_db']:.1f} dB"
+        )
+    elif "heldout_snr_db" in quality:
+        stdout.print(f"held-out SNR from training: {quality['heldout_snr_db']:.1f} dB")
 
 
 def _jack(jack: int | None) -> str:
@@ -347,14 +365,7 @@ def tone(
 
 # ---- train -----------------------------------------------------------------------------------
 @main.command()
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("runs/train"),
-    show_default=True,
-    help="Folder for model + report.",
-)
+@_out_option("runs/train", "Folder for model + report (replaced if it exists).")
 @click.option(
     "--preset",
     type=click.Choice(["fpga", "mcu"]),
@@ -367,16 +378,27 @@ def tone(
     metavar="KxD:F[:act],...",
     help='Replace the preset\'s layers, e.g. "4x1:8,4x4:8,1x1:4" (K x dilation : filters).',
 )
-@click.option("--epochs", default=40, show_default=True)
-@click.option("--examples", default=4096, show_default=True, help="Training windows per epoch.")
+@click.option("--epochs", default=TrainConfig.epochs, show_default=True)
+@click.option(
+    "--examples",
+    default=TrainConfig.examples,
+    show_default=True,
+    help="Training windows per epoch.",
+)
 @click.option("--seq-len", type=int, help="Window length (default max(512, 4 x receptive field)).")
-@click.option("--batch-size", default=32, show_default=True)
-@click.option("--lr", "learning_rate", default=3e-3, show_default=True, help="Peak learning rate.")
-@click.option("--seed", default=0, show_default=True)
+@click.option("--batch-size", default=TrainConfig.batch_size, show_default=True)
+@click.option(
+    "--lr",
+    "learning_rate",
+    default=TrainConfig.learning_rate,
+    show_default=True,
+    help="Peak learning rate.",
+)
+@click.option("--seed", default=TrainConfig.seed, show_default=True)
 @click.option(
     "--rate",
     "sample_rate",
-    default=48_000,
+    default=TrainConfig.sample_rate,
     show_default=True,
     help="Sample rate the model is trained for.",
 )
@@ -418,8 +440,6 @@ def train(
     sine / ramp / square / zigzag out at the corners of a 2-D embedding). Seeded and
     reproducible.
     """
-    from wavecomp.frontend.train import TrainConfig
-
     controls: dict[str, float | str] = {}
     for item in control:
         name, sep, value = item.partition("=")
@@ -505,13 +525,7 @@ def _print_training(result) -> None:
 
 # ---- demo ------------------------------------------------------------------------------------
 @main.command()
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("out/demo"),
-    show_default=True,
-)
+@_out_option("out/demo", "Folder for everything the demo writes.")
 @click.option(
     "--train/--no-train",
     "do_train",
@@ -534,7 +548,6 @@ def demo(out_dir: Path, do_train: bool) -> None:
         console.print(line)
     if do_train:
         console.rule("3. train it again from scratch")
-        from wavecomp.frontend.train import TrainConfig
 
         result = run_training(TrainConfig(), out_dir / "train")
         _print_training(result)
@@ -543,6 +556,3 @@ def demo(out_dir: Path, do_train: bool) -> None:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-
-__all__ = ["main", "np"]

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from wavecomp import fixed, reference
+from wavecomp.frontend.evaluate import snr_db
 from wavecomp.frontend.keras_env import FrontendError, import_tf
 from wavecomp.ir import ConvLayer, IOSpec, Network
 
@@ -277,17 +278,9 @@ def compare_float_to_reference(
         )
     y_ref = reference.run(net, fixed.to_q12(x), rounding=rounding).astype(np.float64)
     diff = y_float * fixed.ONE - y_ref  # in LSB
-    noise = float(np.sum(diff**2))
-    signal = float(np.sum(y_ref**2))
-    if noise == 0.0:
-        snr = math.inf
-    elif signal == 0.0:
-        snr = -math.inf
-    else:
-        snr = 10.0 * math.log10(signal / noise)
     return FloatComparison(
         max_abs_lsb=float(np.max(np.abs(diff))),
-        snr_db=snr,
+        snr_db=snr_db(y_ref, y_float * fixed.ONE),
         per_channel_max_lsb=[float(v) for v in np.max(np.abs(diff), axis=0)],
         n_samples=int(x.shape[0]),
     )

@@ -8,9 +8,11 @@ Keras 2 (the ``tf_keras`` package), which TensorFlow only uses for ``tf.keras`` 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
+from collections.abc import Iterator
 from types import SimpleNamespace
 
 __all__ = ["FrontendError", "import_tf"]
@@ -25,6 +27,24 @@ class FrontendError(ValueError):
     """A model the frontend cannot build, load or import; the message names the layer and fix."""
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Hide TensorFlow's C++ start-up chatter (CUDA probing, oneDNN notices) on a CPU machine.
+
+    Those lines are written by absl before TF_CPP_MIN_LOG_LEVEL is read, so no setting stops
+    them. Python-level errors are unaffected: they are raised after the descriptor is back.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 @functools.cache
 def import_tf() -> SimpleNamespace:
     """Import TensorFlow, tf-keras and QKeras once; returns ``SimpleNamespace(tf, keras, qkeras)``.
@@ -36,8 +56,11 @@ def import_tf() -> SimpleNamespace:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     tf_was_loaded = "tensorflow" in sys.modules
     try:
-        import tensorflow as tf
-        import tf_keras
+        with _native_stderr_silenced():
+            import tensorflow as tf
+            import tf_keras
+
+            tf.config.list_physical_devices()  # the CUDA probe happens here, once
     except ImportError as err:
         raise FrontendError(
             f"TensorFlow/tf-keras are not installed ({err}); {INSTALL_HINT}"
