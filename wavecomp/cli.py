@@ -135,20 +135,15 @@ def inspect(model: str | None, as_json: bool) -> None:
         doc["metadata"] = net.metadata
         stdout.print_json(json.dumps(doc, default=str))
         return
-    table = Table(title=f"{s.name}  ({net.fingerprint()[:12]})", title_justify="left")
-    for col in (
-        "layer",
-        "K",
-        "dil",
-        "C_in",
-        "C_out",
-        "act",
-        "params",
-        "MACs/sample",
-        "cache cols",
-        "cache B",
-        "acc bits",
-    ):
+    table = Table(
+        title=f"{s.name}  ({net.fingerprint()[:12]})",
+        title_justify="left",
+        caption="K kernel, d dilation, in/out channels, MACs per sample, span = cache columns "
+        "(K-1)*d+1, acc = accumulator bits the static bound needs",
+        caption_justify="left",
+    )
+    # short headers so the table fits an 80-column terminal; the caption explains them
+    for col in ("layer", "K", "d", "in", "out", "act", "params", "MACs", "span", "cache B", "acc"):
         table.add_column(col, justify="left" if col in ("layer", "act") else "right")
     for r in s.layers:
         table.add_row(
@@ -214,6 +209,7 @@ def inspect(model: str | None, as_json: bool) -> None:
             "[green]yes[/]" if row["fits"] else "[red]no[/]",
         )
     stdout.print(fit_table)
+    _print_import(net.metadata.get("import"))
     quality = net.metadata.get("training", {}).get("quality", {})
     if "corner_snr_db" in quality:
         per_corner = ", ".join(f"{k} {v:.1f}" for k, v in quality["corner_snr_db"].items())
@@ -223,6 +219,27 @@ def inspect(model: str | None, as_json: bool) -> None:
         )
     elif "heldout_snr_db" in quality:
         stdout.print(f"held-out SNR from training: {quality['heldout_snr_db']:.1f} dB")
+
+
+def _print_import(info: dict | None) -> None:
+    """What the Keras importer did: float layers it quantised, and float-vs-integer error."""
+    if not info:
+        return
+    cmp_ = info["float_vs_reference"]
+    snr = "exact" if cmp_["exact"] else f"SNR {cmp_['snr_db']:.1f} dB"
+    stdout.print(
+        f"imported from {info['source']}: Keras float vs integer reference max "
+        f"{cmp_['max_abs_lsb']:g} LSB ({snr}) over {cmp_['n_samples']} samples; "
+        f"proven bound {info['error_bound_lsb']:.4g} LSB"
+    )
+    if info["quantised_from_float"]:
+        worst = max(info["weight_error_lsb"].values())
+        stdout.print(
+            f"quantised from float here: {', '.join(info['quantised_from_float'])} "
+            f"(max weight error {worst:.3g} LSB)"
+        )
+    for note in info["notes"]:
+        stdout.print(f"note: {note}")
 
 
 def _jack(jack: int | None) -> str:
@@ -479,7 +496,10 @@ def run_training(config, out_dir: Path):
         TimeRemainingColumn,
     )
 
+    from wavecomp.frontend.train import resolve_spec
     from wavecomp.frontend.train import train as train_model
+
+    resolve_spec(config)  # fail on a bad --preset/--layers before the progress bar starts
 
     with Progress(
         TextColumn("[bold]{task.description}"),

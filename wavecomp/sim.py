@@ -182,7 +182,7 @@ def _plot_renders(tri: Path, renders: dict[str, Path], path: Path) -> Path:
     import matplotlib.pyplot as plt
 
     inp, rate = sf.read(str(tri), always_2d=True)
-    start, length = rate // 2, rate // 100  # 10 ms, half a second in (~100 Hz)
+    start, length = 2 * rate, rate // 100  # 10 ms, two seconds into the glide (~220 Hz)
     fig, axes = plt.subplots(
         len(renders), 1, figsize=(8, 1.8 * len(renders)), dpi=100, sharex=True, squeeze=False
     )
@@ -190,13 +190,12 @@ def _plot_renders(tri: Path, renders: dict[str, Path], path: Path) -> Path:
     for ax, (name, wav) in zip(axes[:, 0], renders.items(), strict=True):
         out, _ = sf.read(str(wav), always_2d=True)
         ax.plot(t_ms, inp[start : start + length, 0], color="0.75", lw=1, label="in")
-        for ch in range(out.shape[1]):
-            ax.plot(t_ms, out[start : start + length, ch], lw=1.2, label=f"out{ch}")
+        ax.plot(t_ms, out[start : start + length, 0], color="C0", lw=1.4, label="out 0")
         ax.set_ylabel(name)
         ax.grid(alpha=0.3)
-    axes[0, 0].legend(fontsize=7, ncol=5, loc="upper right")
+    axes[0, 0].legend(fontsize=7, ncol=2, loc="upper right")
     axes[-1, 0].set_xlabel("ms")
-    fig.suptitle("reference renders of the triangle sweep (WAV full scale = ±1)")
+    fig.suptitle("output 0 of the reference renders, 2 s into the sweep (WAV full scale = ±1)")
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

@@ -22,7 +22,7 @@ from fxpmath import Fxp
 
 from wavecomp import fixed
 from wavecomp.ir import ConvLayer, Network
-from wavecomp.reference.numpy_ref import check_inputs
+from wavecomp.reference.numpy_ref import run_stepwise
 
 PRODUCT_FRAC_BITS = 2 * fixed.FRAC_BITS  # Q4.12 x Q4.12 = Q8.24
 
@@ -79,8 +79,4 @@ class FxpStreamingReference:
         return np.asarray(h.val, dtype=np.int16)
 
     def run(self, x: np.ndarray) -> np.ndarray:
-        x = check_inputs(self.net, x)
-        out = np.empty((x.shape[0], self.net.out_channels), dtype=np.int16)
-        for t in range(x.shape[0]):
-            out[t] = self.step(x[t])
-        return out
+        return run_stepwise(self.net, x, self.step)

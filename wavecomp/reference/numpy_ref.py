@@ -6,6 +6,8 @@ requantise through ``wavecomp.fixed`` — the only place the rounding rule lives
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from wavecomp import fixed
@@ -29,6 +31,17 @@ def check_inputs(net: Network, x: np.ndarray) -> np.ndarray:
     if x.size and (x.min() < fixed.RAW_MIN or x.max() > fixed.RAW_MAX):
         raise ValueError("inputs are outside the int16 Q4.12 range")
     return x.astype(np.int64)
+
+
+def run_stepwise(
+    net: Network, x: np.ndarray, step: Callable[[np.ndarray], np.ndarray]
+) -> np.ndarray:
+    """Drive a per-sample ``step`` over a whole (T, C_in) signal: int16 (T, C_out)."""
+    x = check_inputs(net, x)
+    out = np.empty((x.shape[0], net.out_channels), dtype=np.int16)
+    for t in range(x.shape[0]):
+        out[t] = step(x[t])
+    return out
 
 
 def _check_int64_fits(layer: ConvLayer, rounding: fixed.Rounding) -> None:
@@ -123,8 +136,4 @@ class StreamingReference:
 
     def run(self, x: np.ndarray) -> np.ndarray:
         """Feed a whole signal sample by sample (continuing from the current state)."""
-        x = check_inputs(self.net, x)
-        out = np.empty((x.shape[0], self.net.out_channels), dtype=np.int16)
-        for t in range(x.shape[0]):
-            out[t] = self.step(x[t])
-        return out
+        return run_stepwise(self.net, x, self.step)
