@@ -45,7 +45,10 @@ def test_fpga_preset_sizes():
     assert [ch.kind for ch in spec.io.inputs] == ["audio", "control", "control", "unused"]
     assert [ch.jack for ch in spec.io.inputs] == [0, 1, 2, 3]
     assert [(ch.name, ch.jack) for ch in spec.io.outputs] == [
-        ("voice0", 0), ("voice1", 1), ("voice2", 2), ("voice3", 3)
+        ("voice0", 0),
+        ("voice1", 1),
+        ("voice2", 2),
+        ("voice3", 3),
     ]
     assert spec.layer_names() == ("qconv_0", "qconv_1", "qconv_2")
     assert spec.io.sample_rate == 48000
@@ -59,7 +62,9 @@ def test_mcu_preset_sizes():
     assert (spec.params, spec.macs_per_sample, spec.receptive_field) == (465, 424, 256)
     assert (spec.in_channels, spec.out_channels) == (3, 1)
     assert [(ch.name, ch.kind, ch.jack) for ch in spec.io.inputs] == [
-        ("audio", "audio", 0), ("e0", "control", 1), ("e1", "control", 2)
+        ("audio", "audio", 0),
+        ("e0", "control", 1),
+        ("e1", "control", 2),
     ]
     assert [(ch.name, ch.jack) for ch in spec.io.outputs] == [("out", 0)]
     assert spec.layer_names()[-1] == "y_pred"
@@ -76,11 +81,13 @@ def test_parse_layers_defaults_and_round_trip():
     assert format_layers(layers) == text
     assert parse_layers(text) == layers
     assert parse_layers("1:8:linear,3x2:1:relu") == (
-        LayerSpec(1, 1, 8, "linear"), LayerSpec(3, 2, 1, "relu")
+        LayerSpec(1, 1, 8, "linear"),
+        LayerSpec(3, 2, 1, "relu"),
     )
     for spec in PRESETS.values():
-        unnamed = tuple(LayerSpec(ly.kernel_size, ly.dilation, ly.filters, ly.activation)
-                        for ly in spec.layers)
+        unnamed = tuple(
+            LayerSpec(ly.kernel_size, ly.dilation, ly.filters, ly.activation) for ly in spec.layers
+        )
         assert parse_layers(format_layers(spec.layers)) == unnamed
 
 
@@ -115,8 +122,9 @@ def test_spec_validate_names_the_layer():
     with pytest.raises(SpecError, match=r"3 output channels.*'qconv_1' has 2 filters"):
         ModelSpec("m", io, (LayerSpec(3, 1, 4, "relu"), LayerSpec(1, 1, 2, "linear"))).validate()
     with pytest.raises(SpecError, match=r"layer 1 'x'.*used twice"):
-        ModelSpec("m", io, (LayerSpec(3, 1, 4, "relu", "x"),
-                            LayerSpec(1, 1, 3, "linear", "x"))).validate()
+        ModelSpec(
+            "m", io, (LayerSpec(3, 1, 4, "relu", "x"), LayerSpec(1, 1, 3, "linear", "x"))
+        ).validate()
 
 
 def test_importing_wavecomp_and_frontend_does_not_import_tensorflow():
@@ -184,10 +192,19 @@ def test_qkeras_weight_quantizer_grid_is_q412(ns):
     # hand-checked points: ties go to even, both ends saturate
     q = _qb(ns, 16, 3, alpha=1)
     assert q([0.5 * LSB, 1.5 * LSB, 2.5 * LSB, -0.5 * LSB, -1.5 * LSB]).tolist() == [
-        0.0, 2 * LSB, 2 * LSB, 0.0, -2 * LSB
+        0.0,
+        2 * LSB,
+        2 * LSB,
+        0.0,
+        -2 * LSB,
     ]
     assert q([8.0, 9.0, 100.0, -8.0, -8.0 - LSB, -100.0]).tolist() == [
-        8 - LSB, 8 - LSB, 8 - LSB, -8.0, -8.0, -8.0
+        8 - LSB,
+        8 - LSB,
+        8 - LSB,
+        -8.0,
+        -8.0,
+        -8.0,
     ]
 
 
@@ -217,7 +234,13 @@ def test_qkeras_relu_quantizer_grid_is_q412_relu(ns):
     r = _qrelu(ns, 15, 3)
     # ties to even, clip at 8 - 2**-12 (not 8), negatives to 0
     assert r([0.5 * LSB, 1.5 * LSB, 8 - LSB / 2, 8.0, 50.0, -LSB, -8.0]).tolist() == [
-        0.0, 2 * LSB, 8 - LSB, 8 - LSB, 8 - LSB, 0.0, 0.0
+        0.0,
+        2 * LSB,
+        8 - LSB,
+        8 - LSB,
+        8 - LSB,
+        0.0,
+        0.0,
     ]
 
 
@@ -229,8 +252,9 @@ def test_quantized_bits_16_4_is_not_q412(ns):
 
 
 def test_qconv1d_kernel_quantizer_without_alpha_becomes_auto_po2(ns):
-    layer = ns.qkeras.QConv1D(2, 3, kernel_quantizer="quantized_bits(16, 3)",
-                              bias_quantizer="quantized_bits(16, 3)")
+    layer = ns.qkeras.QConv1D(
+        2, 3, kernel_quantizer="quantized_bits(16, 3)", bias_quantizer="quantized_bits(16, 3)"
+    )
     assert layer.kernel_quantizer_internal.alpha == "auto_po2"
     assert layer.bias_quantizer_internal.alpha is None  # bias stays scale 1 in QKeras 0.9.0
 
@@ -373,8 +397,9 @@ def _hand_set_model(ns):
         w.reshape(-1)[-1] = fixed.RAW_MAX
         b = fixed.to_q12(rng.normal(0.0, 0.5, bias.shape)).astype(np.int64)
         b[0] = fixed.RAW_MIN
-        layer.set_weights([fixed.from_q12(w).astype(np.float32),
-                           fixed.from_q12(b).astype(np.float32)])
+        layer.set_weights(
+            [fixed.from_q12(w).astype(np.float32), fixed.from_q12(b).astype(np.float32)]
+        )
     return model
 
 
@@ -410,8 +435,9 @@ def test_float_keras_model_is_quantised_on_import(ns):
     rng = np.random.default_rng(3)
     for layer in model.layers:
         if layer.weights:
-            layer.set_weights([rng.normal(0, 0.4, v.shape).astype(np.float32)
-                               for v in layer.weights])
+            layer.set_weights(
+                [rng.normal(0, 0.4, v.shape).astype(np.float32) for v in layer.weights]
+            )
     net, report = import_keras_model(model)
     assert report.quantised_from_float == ["f0", "f1", "f2"]
     assert all(0 < err <= 0.5 for err in report.weight_error_lsb.values())
@@ -432,8 +458,9 @@ def test_saturated_float_weights_are_reported(ns):
     from wavecomp.frontend.importer import import_keras_model
 
     keras = ns.keras
-    model = keras.Sequential([keras.layers.Conv1D(2, 2, padding="causal", input_shape=(None, 1),
-                                                  name="big")])
+    model = keras.Sequential(
+        [keras.layers.Conv1D(2, 2, padding="causal", input_shape=(None, 1), name="big")]
+    )
     model.layers[0].set_weights([np.full((2, 1, 2), 9.5, np.float32), np.zeros(2, np.float32)])
     net, report = import_keras_model(model)
     assert int(net.layers[0].weights.max()) == fixed.RAW_MAX
@@ -478,8 +505,9 @@ def _no_alpha(ns):
 
 
 def _relu_16_4(ns):
-    return _chain(ns, _qconv(ns, 3, 2, "c0"),
-                  ns.qkeras.QActivation("quantized_relu(16, 4)", name="wide_relu"))
+    return _chain(
+        ns, _qconv(ns, 3, 2, "c0"), ns.qkeras.QActivation("quantized_relu(16, 4)", name="wide_relu")
+    )
 
 
 def _relu6(ns):
@@ -574,8 +602,12 @@ def test_reference_equals_keras_causal_conv_exactly(ns):
     rng = np.random.default_rng(8)
     for layer in model.layers[1:]:
         kernel, bias = (v.numpy() for v in layer.weights)
-        layer.set_weights([rng.integers(-8, 9, kernel.shape).astype(np.float32) / 8,
-                           rng.integers(-8, 9, bias.shape).astype(np.float32) / 8])
+        layer.set_weights(
+            [
+                rng.integers(-8, 9, kernel.shape).astype(np.float32) / 8,
+                rng.integers(-8, 9, bias.shape).astype(np.float32) / 8,
+            ]
+        )
     x = rng.integers(-16, 17, (500, 2)) / 16.0
     net, report = import_keras_model(model, calibration=x)
     assert [layer.activation for layer in net.layers] == ["relu", "linear"]
@@ -586,8 +618,11 @@ def test_reference_equals_keras_causal_conv_exactly(ns):
         assert np.array_equal(fixed.to_q12(y_keras), y_ref)
         assert compare_float_to_reference(model, net, x, rounding).exact
     assert report.to_dict()["float_vs_reference"] == {
-        "max_abs_lsb": 0.0, "snr_db": None, "exact": True,
-        "per_channel_max_lsb": [0.0, 0.0], "n_samples": 500,
+        "max_abs_lsb": 0.0,
+        "snr_db": None,
+        "exact": True,
+        "per_channel_max_lsb": [0.0, 0.0],
+        "n_samples": 500,
     }
     json.dumps(report.to_dict())
     assert "exact" in report.to_markdown()
@@ -595,8 +630,9 @@ def test_reference_equals_keras_causal_conv_exactly(ns):
     for i in range(2):
         layers = list(net.layers)
         flipped = layers[i]
-        layers[i] = type(flipped)(flipped.name, flipped.weights[::-1], flipped.bias,
-                                  flipped.dilation, flipped.activation)
+        layers[i] = type(flipped)(
+            flipped.name, flipped.weights[::-1], flipped.bias, flipped.dilation, flipped.activation
+        )
         other = Network(layers, net.io)
         assert not np.array_equal(reference.run(other, fixed.to_q12(x)), fixed.to_q12(y_keras))
 

@@ -9,8 +9,13 @@ from wavecomp.testing import random_network
 
 
 def _layer(name="l0", k=2, c_in=2, c_out=3, d=1, act="relu", fill=1):
-    return ConvLayer(name, np.full((k, c_in, c_out), fill, dtype=np.int16),
-                     np.zeros(c_out, dtype=np.int16), d, act)
+    return ConvLayer(
+        name,
+        np.full((k, c_in, c_out), fill, dtype=np.int16),
+        np.zeros(c_out, dtype=np.int16),
+        d,
+        act,
+    )
 
 
 def _net(*layers, io=None):
@@ -60,8 +65,9 @@ def test_weights_must_be_int16_raw():
 
 
 def test_io_spec_rules():
-    io = IOSpec((InputChannel("a", "audio", 0), InputChannel("b", "control", 0)),
-                (OutputChannel("o", 0),))
+    io = IOSpec(
+        (InputChannel("a", "audio", 0), InputChannel("b", "control", 0)), (OutputChannel("o", 0),)
+    )
     with pytest.raises(IRError, match="both use jack 0"):
         _net(_layer(c_in=2, c_out=1), io=io)
     io = IOSpec((InputChannel("a", "audio", 7),), (OutputChannel("o", 0),))
@@ -104,8 +110,9 @@ def test_fingerprint_sees_every_weight():
     layers = list(net.layers)
     w = layers[-1].weights.copy()
     w.flat[-1] ^= 1
-    layers[-1] = ConvLayer(layers[-1].name, w, layers[-1].bias, layers[-1].dilation,
-                           layers[-1].activation)
+    layers[-1] = ConvLayer(
+        layers[-1].name, w, layers[-1].bias, layers[-1].dilation, layers[-1].activation
+    )
     assert Network(layers, net.io).fingerprint() != net.fingerprint()
 
 

@@ -121,13 +121,22 @@ def test_hand_worked_examples(engine):
     x = np.array([[1], [-1], [-32768], [32767], [3]], dtype=np.int16)
     half = _single(2048)  # w = 0.5
     assert reference.run(half, x, rounding="floor", engine=engine).ravel().tolist() == [
-        0, -1, -16384, 16383, 1]
+        0,
+        -1,
+        -16384,
+        16383,
+        1,
+    ]
     assert reference.run(half, x, rounding="half_up", engine=engine).ravel().tolist() == [
-        1, 0, -16384, 16384, 2]
+        1,
+        0,
+        -16384,
+        16384,
+        2,
+    ]
     # -8 * -8 = 64 saturates to 8 - 2^-12; relu clips negatives
     most_negative = _single(-32768, activation="relu")
-    assert reference.run(most_negative, x, engine=engine).ravel().tolist() == [
-        0, 8, 32767, 0, 0]
+    assert reference.run(most_negative, x, engine=engine).ravel().tolist() == [0, 8, 32767, 0, 0]
 
 
 @pytest.mark.parametrize("engine", reference.ENGINES)

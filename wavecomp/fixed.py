@@ -66,9 +66,7 @@ def rounding_constant(rounding: Rounding) -> int:
         return 1 << (FRAC_BITS - 1)
     if rounding == "floor":
         return 0
-    raise ValueError(
-        f"unknown rounding mode {rounding!r}: use one of {', '.join(ROUNDING_MODES)}"
-    )
+    raise ValueError(f"unknown rounding mode {rounding!r}: use one of {', '.join(ROUNDING_MODES)}")
 
 
 def to_q12(values: ArrayLike) -> np.ndarray:

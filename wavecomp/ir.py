@@ -492,4 +492,3 @@ def _io_from_dict(d: dict[str, Any]) -> IOSpec:
         output_shift=d["output_shift"],
         sample_rate=d.get("sample_rate"),
     )
-

@@ -46,8 +46,9 @@ def random_network(seed: int, limits: RandomNetLimits = RandomNetLimits()) -> Ne
     """A random valid network: K, dilation, channels and activations drawn from ``limits``."""
     rng = np.random.default_rng([seed, 0x5EED])
     n_layers = int(rng.integers(limits.layers[0], limits.layers[1] + 1))
-    channels = [int(rng.integers(limits.channels[0], limits.channels[1] + 1))
-                for _ in range(n_layers + 1)]
+    channels = [
+        int(rng.integers(limits.channels[0], limits.channels[1] + 1)) for _ in range(n_layers + 1)
+    ]
     layers = []
     for i in range(n_layers):
         kernel = int(rng.integers(limits.kernel[0], limits.kernel[1] + 1))
@@ -55,8 +56,12 @@ def random_network(seed: int, limits: RandomNetLimits = RandomNetLimits()) -> Ne
         weights, bias = random_layer_weights(rng, kernel, channels[i], channels[i + 1])
         activation = "relu" if rng.random() < 0.6 else "linear"
         layers.append(ConvLayer(f"conv{i}", weights, bias, dilation, activation))
-    return Network(layers, IOSpec.default(channels[0], channels[-1]), name=f"random{seed}",
-                   metadata={"seed": seed})
+    return Network(
+        layers,
+        IOSpec.default(channels[0], channels[-1]),
+        name=f"random{seed}",
+        metadata={"seed": seed},
+    )
 
 
 def random_inputs(n_samples: int, n_channels: int, seed: int) -> np.ndarray:

@@ -51,7 +51,6 @@ _FULL_SCALE = float(-fixed.RAW_MIN)
 """Largest |Q4.12 raw value| (32768)."""
 
 
-
 # ---- report types ----------------------------------------------------------------------------
 @dataclass
 class FloatComparison:
@@ -553,8 +552,9 @@ def _import_conv(
             "input sample, so set strides=1 (use dilation_rate for a longer receptive field)"
         )
     if int(getattr(layer, "groups", 1)) != 1:
-        raise FrontendError(f"{where}: groups={layer.groups}; grouped convolutions are not "
-                            "supported, set groups=1")
+        raise FrontendError(
+            f"{where}: groups={layer.groups}; grouped convolutions are not supported, set groups=1"
+        )
     if layer.padding != "causal" and not (kernel_size == 1 and layer.padding in ("valid", "same")):
         raise FrontendError(
             f"{where}: padding={layer.padding!r} with kernel_size={kernel_size} is not causal; "
@@ -677,8 +677,9 @@ def import_keras_model(
         elif isinstance(layer, keras.layers.Dropout):
             notes.append(f"{where}: ignored (Dropout is the identity at inference)")
         else:
-            raise FrontendError(f"{where}: unsupported layer{_unsupported_hint(cls)}. "
-                                f"Supported: {SUPPORTED_LAYERS}")
+            raise FrontendError(
+                f"{where}: unsupported layer{_unsupported_hint(cls)}. Supported: {SUPPORTED_LAYERS}"
+            )
     if not convs:
         raise FrontendError(f"model {model.name!r} has no Conv1D/QConv1D layers to import")
 
@@ -712,8 +713,10 @@ def import_keras_model(
             f"warning: the float model differs from the reference by {comparison.max_abs_lsb:g} "
             f"LSB, beyond the proven bound {bound:.4g} LSB; this is a wavecomp bug, please report"
         )
-    net.metadata["import"] = {"source": source, **{k: v for k, v in report.to_dict().items()
-                                                   if k != "source"}}
+    net.metadata["import"] = {
+        "source": source,
+        **{k: v for k, v in report.to_dict().items() if k != "source"},
+    }
     return net, report
 
 
@@ -732,4 +735,3 @@ def _unsupported_hint(cls: str) -> str:
     if "Pool" in cls:
         return " (pooling changes the sample rate; streaming nets keep one output per sample)"
     return hints.get(cls, "")
-

@@ -19,7 +19,6 @@ from typing import Any
 
 import numpy as np
 
-from wavecomp import fixed
 from wavecomp.frontend import data, evaluate
 from wavecomp.frontend.keras_env import FrontendError, import_tf
 from wavecomp.frontend.spec import PRESETS, ModelSpec, format_layers, parse_layers
@@ -150,7 +149,7 @@ def train(
     model.compile(optimizer=keras.optimizers.Adam(schedule), loss=masked_mse)
 
     history: dict[str, list[float]] = {"loss": [], "heldout_loss": []}
-    callbacks = [_ProgressCallback(keras, progress, config.epochs, history)]
+    callbacks = [_progress_callback(keras, progress, config.epochs, history)]
     started = time.monotonic()
     model.fit(
         train_set.x,
@@ -206,7 +205,8 @@ def train(
     }
     net.metadata["training"] = {
         # no wall-clock figures here: the same config must give a byte-identical model file
-        k: report[k] for k in ("config", "quality", "qkeras_vs_reference")
+        k: report[k]
+        for k in ("config", "quality", "qkeras_vs_reference")
     }
 
     out_dir = Path(out_dir)
@@ -227,30 +227,34 @@ def train(
     return TrainResult(net=net, out_dir=out_dir, report=report)
 
 
-class _ProgressCallback:
-    """Keras callback (built lazily: keras is only importable inside train()) for progress."""
+def _progress_callback(
+    keras: Any, progress: ProgressFn | None, epochs: int, history: dict[str, list[float]]
+) -> Any:
+    """A Keras callback that records the loss history and reports progress per batch.
 
-    def __new__(cls, keras, progress, epochs, history):
-        class Callback(keras.callbacks.Callback):
-            def on_train_batch_end(self, batch, logs=None):
-                if progress:
-                    total = self.params.get("steps") or 1
-                    progress(
-                        "fit",
-                        self._epoch * total + batch + 1,
-                        epochs * total,
-                        {"loss": float((logs or {}).get("loss", float("nan")))},
-                    )
+    Defined inside a function because Keras is only importable once ``import_tf`` has run.
+    """
 
-            def on_epoch_begin(self, epoch, logs=None):
-                self._epoch = epoch
+    class Callback(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if progress:
+                total = self.params.get("steps") or 1
+                progress(
+                    "fit",
+                    self._epoch * total + batch + 1,
+                    epochs * total,
+                    {"loss": float((logs or {}).get("loss", float("nan")))},
+                )
 
-            def on_epoch_end(self, epoch, logs=None):
-                logs = logs or {}
-                history["loss"].append(float(logs.get("loss", float("nan"))))
-                history["heldout_loss"].append(float(logs.get("val_loss", float("nan"))))
+        def on_epoch_begin(self, epoch, logs=None):
+            self._epoch = epoch
 
-        return Callback()
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            history["loss"].append(float(logs.get("loss", float("nan"))))
+            history["heldout_loss"].append(float(logs.get("val_loss", float("nan"))))
+
+    return Callback()
 
 
 def report_json(report: dict[str, Any]) -> str:
@@ -268,4 +272,4 @@ def report_json(report: dict[str, Any]) -> str:
     return json.dumps(clean(report), indent=2, sort_keys=True) + "\n"
 
 
-__all__ = ["TrainConfig", "TrainResult", "fixed", "report_json", "resolve_spec", "train"]
+__all__ = ["TrainConfig", "TrainResult", "report_json", "resolve_spec", "train"]

@@ -29,8 +29,9 @@ PRODUCT_FRAC_BITS = 2 * fixed.FRAC_BITS  # Q4.12 x Q4.12 = Q8.24
 
 def q12(values: np.ndarray) -> Fxp:
     """Q4.12 raw integers as an fxpmath s16/12 value, rounding floor and saturating."""
-    out = Fxp(None, signed=True, n_word=16, n_frac=fixed.FRAC_BITS, rounding="floor",
-              overflow="saturate")
+    out = Fxp(
+        None, signed=True, n_word=16, n_frac=fixed.FRAC_BITS, rounding="floor", overflow="saturate"
+    )
     out.set_val(np.asarray(values, dtype=np.int64), raw=True)
     return out
 
@@ -54,8 +55,10 @@ class FxpLayer:
         layer = self.layer
         self.cache.append(column)
         newest = len(self.cache) - 1
-        taps = [self.cache[newest - (layer.kernel_size - 1 - k) * layer.dilation]
-                for k in range(layer.kernel_size)]
+        taps = [
+            self.cache[newest - (layer.kernel_size - 1 - k) * layer.dilation]
+            for k in range(layer.kernel_size)
+        ]
         x = q12(np.stack([tap.val for tap in taps]))  # (K, C_in)
         products = self.weights * x.reshape((layer.kernel_size, layer.in_channels, 1))
         acc = self.start + products.sum(axis=(0, 1))
