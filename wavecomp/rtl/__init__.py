@@ -1,0 +1,1 @@
+"""The FPGA core: hand-written SV library (``hdl/``) + generated network tops."""
