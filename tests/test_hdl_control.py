@@ -1,0 +1,64 @@
+"""cocotb benches for the control/datapath helpers in hdl/: wc_rom, wc_delay, wc_sequencer,
+wc_requant, wc_drain — several parameter sets each (one Verilator build per set)."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from wavecomp.rtl.verilator import REPO_ROOT, SIM_DIR, hdl_sources, run_cocotb
+
+# test_wc_rom imports its image helpers from the bench module in sim/ (run_cocotb also puts
+# SIM_DIR on sys.path, since cocotb's runner ignores extra_env["PYTHONPATH"]).
+if str(SIM_DIR) not in sys.path:
+    sys.path.insert(0, str(SIM_DIR))
+
+BUILD = REPO_ROOT / "sim_build"
+
+
+def run(toplevel: str, build_name: str, parameters: dict, *modules: str) -> None:
+    run_cocotb(
+        toplevel=toplevel,
+        sources=hdl_sources(*(modules or (toplevel,))),
+        test_module=f"test_{toplevel}",
+        build_dir=BUILD / build_name,
+        parameters=parameters,
+        extra_env={"PYTHONPATH": str(SIM_DIR)},
+    )
+
+
+@pytest.mark.parametrize(("width", "depth", "addr_w"), [(16, 1, 1), (37, 5, 3), (200, 64, 6)])
+def test_wc_rom(width: int, depth: int, addr_w: int) -> None:
+    from test_wc_rom import rom_words, write_image
+
+    name = f"wc_rom_w{width}_d{depth}_a{addr_w}"
+    image = BUILD / name / "rom.hex"
+    image.parent.mkdir(parents=True, exist_ok=True)
+    write_image(image, width, rom_words(width, depth))
+    params = {"WIDTH": width, "DEPTH": depth, "ADDR_W": addr_w, "INIT_FILE": f'"{image}"'}
+    run("wc_rom", name, params)
+
+
+@pytest.mark.parametrize(("width", "depth"), [(3, 0), (1, 1), (16, 5), (40, 2)])
+def test_wc_delay(width: int, depth: int) -> None:
+    run("wc_delay", f"wc_delay_w{width}_d{depth}", {"WIDTH": width, "DEPTH": depth})
+
+
+@pytest.mark.parametrize(("length", "pc_w"), [(1, 1), (2, 1), (7, 3), (200, 8)])
+def test_wc_sequencer(length: int, pc_w: int) -> None:
+    run("wc_sequencer", f"wc_sequencer_len{length}_pc{pc_w}", {"LEN": length, "PC_W": pc_w})
+
+
+@pytest.mark.parametrize("acc_w", [29, 32, 40, 64])
+def test_wc_requant(acc_w: int) -> None:
+    run("wc_requant", f"wc_requant_acc{acc_w}", {"ACC_W": acc_w})
+
+
+@pytest.mark.parametrize(
+    ("q", "acc_w", "ch_w", "tag_w"), [(1, 40, 1, 1), (3, 29, 2, 3), (8, 64, 6, 4)]
+)
+def test_wc_drain(q: int, acc_w: int, ch_w: int, tag_w: int) -> None:
+    params = {"Q": q, "ACC_W": acc_w, "CH_W": ch_w, "TAG_W": tag_w}
+    name = f"wc_drain_q{q}_acc{acc_w}_ch{ch_w}_tag{tag_w}"
+    run("wc_drain", name, params, "wc_drain", "wc_requant")
