@@ -24,9 +24,10 @@ from wavecomp import fixed, targets
 from wavecomp.ir import Network
 
 # ---- the hardware's pipeline constants (wavecomp/rtl builds exactly this) -------------------
-FRONT_LATENCY = 5
+FRONT_LATENCY = 6
 """Cycles from the strobe to step 0's operands at the MAC array: strobe->pc 1, program ROM 1,
-cache read 2, operand register 1. Step ``pc`` reaches the array at strobe + 5 + pc."""
+step register 1, cache read 2, operand register 1. Step ``pc`` reaches the array at
+strobe + 6 + pc."""
 MIN_ACC_BITS = 29
 """wc_requant needs at least 29 accumulator bits (16 result bits + 12 fraction + sign)."""
 

@@ -1,0 +1,1 @@
+"""FPGA toolchain runs (YoWASP yosys / nextpnr-ecp5 / ecppack) and their reports."""
