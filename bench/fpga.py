@@ -1,0 +1,160 @@
+"""FPGA core table on LFE5U-85F: multipliers, MAC-slot utilisation, memory, logic and Fmax.
+
+    python bench/fpga.py [--out bench/results] [--speed 6] [--quick]
+
+Models: the default waveshaper (1,536 MACs/sample) and two larger seeded nets (~10k and ~30k
+MACs/sample). Budgets: 256 cycles/sample (the eurorack-pmod's clk_256fs) and a 2x core clock
+(512 cycles/sample). Each (model, budget) is scheduled for the fewest multipliers, then
+synthesised and placed-and-routed once (core-only, in wc_synth_harness); the rows per sample
+rate compare that Fmax with the clock the rate needs. Writes fpga.md and fpga.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+import wavecomp
+from wavecomp import schedule as sch
+from wavecomp.fpga.synth import synthesize_core
+from wavecomp.ir import ConvLayer, IOSpec, Network
+from wavecomp.testing import random_layer_weights
+
+RATES_HZ = (48_000, 96_000, 192_000)
+BUDGETS = {"1x": 256, "2x": 512}
+
+
+def seeded_net(name: str, layers: list[tuple[int, int, int, int, str]]) -> Network:
+    """(K, dilation, C_in, C_out, activation) per layer, weights from a fixed seed."""
+    rng = np.random.default_rng(2026)
+    convs = []
+    for i, (k, d, c_in, c_out, act) in enumerate(layers):
+        w, b = random_layer_weights(rng, k, c_in, c_out)
+        convs.append(ConvLayer(f"l{i}", w, b, d, act))
+    return Network(convs, IOSpec.default(layers[0][2], layers[-1][3]), name=name)
+
+
+def models() -> list[Network]:
+    net10k = seeded_net(
+        "net10k",
+        [
+            (4, 1, 4, 32, "relu"),
+            (4, 4, 32, 32, "relu"),
+            (4, 16, 32, 32, "relu"),
+            (1, 1, 32, 32, "relu"),
+            (4, 64, 32, 4, "linear"),
+        ],
+    )
+    mids = [(4, 2 ** (i + 1), 32, 32, "relu") for i in range(7)]
+    net30k = seeded_net("net30k", [(4, 1, 4, 32, "relu"), *mids, (4, 1, 32, 8, "linear")])
+    return [wavecomp.load(), net10k, net30k]
+
+
+def run(out: Path, speed: int, quick: bool) -> list[dict]:
+    rows = []
+    work = Path("build/bench-fpga").resolve()
+    for net in models()[:1] if quick else models():
+        for budget_name, cps in BUDGETS.items():
+            need_mhz = max(RATES_HZ) * cps / 1e6
+            base = {
+                "model": net.name,
+                "macs": net.macs_per_sample,
+                "budget": budget_name,
+                "cycles_per_sample": cps,
+            }
+            try:
+                sched = sch.schedule(net, sch.Budget(cps, 156, "85F"))
+            except sch.ScheduleError as err:
+                print(f"{net.name} @ {cps} cycles/sample: does not fit: {err}")
+                rows += [{**base, "rate_hz": r, "fits": False, "why": str(err)} for r in RATES_HZ]
+                continue
+            started = time.monotonic()
+            pnr = synthesize_core(
+                net,
+                sched,
+                work / f"{net.name}-{budget_name}",
+                part="85F",
+                speed=speed,
+                freq_mhz=round(need_mhz, 3),
+            )
+            secs = time.monotonic() - started
+            print(
+                f"{net.name} @ {cps} cycles/sample: {sched.g}x{sched.q}, "
+                f"Fmax {pnr.fmax_mhz} MHz, place-and-route {secs:.0f} s"
+            )
+            for rate in RATES_HZ:
+                clock = rate * cps / 1e6
+                rows.append(
+                    {
+                        **base,
+                        "rate_hz": rate,
+                        "fits": pnr.fits,
+                        "array": f"{sched.g}x{sched.q}",
+                        "multipliers": sched.multipliers,
+                        "min_multipliers": sched.summary()["min_multipliers"],
+                        "mac_slot_utilisation": round(sched.mac_slot_utilisation, 3),
+                        "cycles_used": sched.cycles_used,
+                        "dp16kd": pnr.dp16kd,
+                        "luts": pnr.luts,
+                        "ffs": pnr.ffs,
+                        "fmax_mhz": pnr.fmax_mhz,
+                        "clock_mhz": round(clock, 3),
+                        "timing_met": pnr.fmax_mhz >= clock,
+                        "pnr_seconds": round(secs, 1),
+                    }
+                )
+    return rows
+
+
+def markdown(rows: list[dict], speed: int) -> str:
+    lines = [
+        f"# FPGA core on LFE5U-85F (speed {speed}), core only",
+        "",
+        "Core clock = rate x cycles/sample. MAC-slot utilisation = MACs/sample / "
+        "(multipliers x cycles/sample). Fmax from nextpnr-ecp5 (one place-and-route per "
+        "model and budget).",
+        "",
+        "| model | MACs/sample | rate | cycles/sample | core clock | array | MULT18X18D (min) "
+        "| MAC-slot util. | cycles used | DP16KD | LUT | FF | Fmax | timing |",
+        "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        head = (
+            f"| {r['model']} | {r['macs']:,} | {r['rate_hz'] // 1000} kHz "
+            f"| {r['cycles_per_sample']} |"
+        )
+        if "why" in r:
+            lines.append(head + " | does not fit (see notes) | | | | | | | | |")
+            continue
+        lines.append(
+            head + f" {r['clock_mhz']:.1f} MHz | {r['array']} | {r['multipliers']} "
+            f"({r['min_multipliers']}) | {100 * r['mac_slot_utilisation']:.1f}% "
+            f"| {r['cycles_used']} | {r['dp16kd']} | {r['luts']:,} | {r['ffs']:,} "
+            f"| {r['fmax_mhz']:.1f} MHz | {'met' if r['timing_met'] else 'FAILS'} |"
+        )
+    notes = sorted({r["why"] for r in rows if "why" in r})
+    if notes:
+        lines += ["", "Notes:", *(f"- {n}" for n in notes)]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=Path("bench/results"))
+    parser.add_argument("--speed", type=int, default=6, help="ECP5 speed grade (6, 7 or 8)")
+    parser.add_argument("--quick", action="store_true", help="default model only")
+    args = parser.parse_args()
+    rows = run(args.out, args.speed, args.quick)
+    text = markdown(rows, args.speed)
+    print(text)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "fpga.md").write_text(text)
+    (args.out / "fpga.json").write_text(json.dumps(rows, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
