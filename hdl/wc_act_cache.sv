@@ -3,37 +3,40 @@
 // words, each word one 16-bit value per bank (bank b holds channels c with c % BANKS == b).
 //
 // wp is the column of the newest committed sample; count the number of real columns since
-// reset (saturating at SPAN). Writes go to the pending column wp+1, word wword, in the banks
-// selected by wbank_en. commit makes the pending column the newest one. A read issued in cycle
-// c (re) of column wp-rlag, word rword, shows on rdata in cycle c+2; if rlag >= count at issue
-// time rdata is all zeros (taps before time 0 read 0, no memory clearing — also after a
+// reset (saturating at SPAN). Writes go to the pending column wp+1 in the banks selected by
+// wbank_en; each bank has its own word index (bank b: wword lane b, [WORD_W*b +: WORD_W]), so
+// one clock can write consecutive channels that straddle two words (channel c is bank
+// c % BANKS, word c / BANKS). commit makes the pending column the newest one. A read issued in
+// cycle c (re) of column wp-rlag, word rword, shows on rdata in cycle c+2; if rlag >= count at
+// issue time rdata is all zeros (taps before time 0 read 0, no memory clearing — also after a
 // mid-run rst). All inputs use the state before the clock edge (a read in a commit cycle sees
 // the old wp). A read and a write of the same address in the same cycle return the old data
 // (read-before-write; see the RAM below). The top never writes in a commit cycle. rst clears
 // wp and count only. rdata holds when no read completes.
 //
-// Memory address = column * WORDS + word; one 16-bit RAM per bank (block or distributed RAM).
+// Memory address = column * WORDS + word (for writes: that bank's word); one 16-bit RAM per bank
+// (block or distributed RAM).
 // Pipeline: stage 1 = RAM read register, stage 2 = zeroing + output register.
 module wc_act_cache #(
     parameter BANKS = 1,   // banks (G)
     parameter WORDS = 1,   // words per column, power of two
-    parameter WORD_W = 1,  // width of wword/rword (only the low log2(WORDS) bits are used)
+    parameter WORD_W = 1,  // width of rword / of each wword lane (low log2(WORDS) bits used)
     parameter COL_W = 1,   // columns = 2**COL_W (>= SPAN)
     parameter SPAN = 1,    // (K-1)*d+1 of the layer reading this cache
     parameter LAG_W = 1    // width of rlag
 ) (
-    input  wire                  clk,
-    input  wire                  rst,
-    input  wire                  commit,
-    input  wire                  we,
-    input  wire [     BANKS-1:0] wbank_en,
-    input  wire [    WORD_W-1:0] wword,
-    input  wire [  BANKS*16-1:0] wdata,
-    input  wire                  re,
-    input  wire [     LAG_W-1:0] rlag,
-    input  wire [    WORD_W-1:0] rword,
-    output reg  [  BANKS*16-1:0] rdata,
-    output wire                  has_data
+    input  wire                    clk,
+    input  wire                    rst,
+    input  wire                    commit,
+    input  wire                    we,
+    input  wire [       BANKS-1:0] wbank_en,
+    input  wire [BANKS*WORD_W-1:0] wword,  // bank b's word index at [WORD_W*b +: WORD_W]
+    input  wire [    BANKS*16-1:0] wdata,
+    input  wire                    re,
+    input  wire [       LAG_W-1:0] rlag,
+    input  wire [      WORD_W-1:0] rword,
+    output reg  [    BANKS*16-1:0] rdata,
+    output wire                    has_data
 );
   localparam WB = $clog2(WORDS);  // word-index bits used
   localparam AW = COL_W + WB;  // RAM address bits
@@ -73,18 +76,17 @@ module wc_act_cache #(
   wire [COL_W-1:0] wcol = wp + COL_ONE;  // pending column
   wire [COL_W-1:0] rcol = wp - lag_x[COL_W-1:0];
 
-  wire [AW-1:0] waddr;
+  // read address (shared by all banks); each bank's write address is built in g_bank
   wire [AW-1:0] raddr;
   generate
     if (WB == 0) begin : g_addr_col
-      assign waddr = wcol;
       assign raddr = rcol;
     end else begin : g_addr_word
-      assign waddr = {wcol, wword[WB-1:0]};
       assign raddr = {rcol, rword[WB-1:0]};
     end
   endgenerate
-  // word-index bits above log2(WORDS) are ignored by definition
+  // word-index bits above log2(WORDS) (in every wword lane and in rword) are ignored by
+  // definition
   wire unused_word_bits = &{1'b0, wword, rword};
 
   // stage 1: RAM read register per bank, plus the zero flag and read-valid
@@ -106,6 +108,12 @@ module wc_act_cache #(
   generate
     for (b = 0; b < BANKS; b = b + 1) begin : g_bank
       reg [15:0] q;
+      wire [AW-1:0] waddr;  // {pending column, wword lane b}
+      if (WB == 0) begin : g_waddr_col
+        assign waddr = wcol;
+      end else begin : g_waddr_word
+        assign waddr = {wcol, wword[WORD_W*b+:WB]};
+      end
       if (SPAN < (1 << COL_W)) begin : g_ram
         (* no_rw_check *)
         reg [15:0] mem[0:DEPTH-1];

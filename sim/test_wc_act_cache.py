@@ -1,13 +1,17 @@
 """cocotb bench for hdl/wc_act_cache.sv against an independent Python model of the ring.
 
-The model keeps the RAM contents per (bank, address), the write pointer wp and count; a read
-issued in cycle c uses the state before the clock edge of cycle c (old wp in a commit cycle,
-old data when the same address is written in the same cycle) and must show on rdata in cycle
-c + 2; a lag >= count reads all zeros. Locations never written are don't-care. Stimulus is
-seeded random over more than 3 wraps of the ring: whole-word and single-bank writes,
-skipped words (stale columns), commits, reads at every lag (including >= count, the oldest
-column, and lags beyond the ring), word indices with the unused high bits set, mid-run resets.
-has_data is checked every cycle.
+The model keeps the RAM contents per (bank, address), the write pointer wp and count; a write
+puts wdata lane b at (pending column, wword lane b) in every enabled bank b (each bank has its
+own word index); a read issued in cycle c uses the state before the clock edge of cycle c (old
+wp in a commit cycle, old data when the same address is written in the same cycle) and must
+show on rdata in cycle c + 2; a lag >= count reads all zeros. Locations never written are
+don't-care. Stimulus is seeded random over more than 3 wraps of the ring: whole-word writes
+(every lane the same word), single-bank writes, drain-style runs of up to BANKS consecutive
+channels that straddle two words (channel c = bank c % BANKS, word c // BANKS), scattered
+writes with an unrelated word per bank, skipped words (stale columns), idle cycles with junk
+on the write bus, commits, reads at every lag (including >= count, the oldest column, and
+lags beyond the ring), word indices with the unused high bits set, mid-run resets. has_data
+is checked every cycle.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ class Op:
     commit: int = 0
     we: int = 0
     wbank_en: int = 0
-    wword: int = 0
+    wword: list[int] = field(default_factory=list)  # per bank; empty = all zero
     wdata: list[int] = field(default_factory=list)
     re: int = 0
     rlag: int = 0
@@ -77,10 +81,9 @@ class RingModel:
                 result = [self.mem.get((b, a)) for b in range(s.BANKS)]
         if op.we:
             assert not op.commit, "stimulus error: the top never writes in a commit cycle"
-            a = self.addr(self.wp + 1, op.wword)
             for b in range(s.BANKS):
                 if (op.wbank_en >> b) & 1:
-                    self.mem[(b, a)] = op.wdata[b]
+                    self.mem[(b, self.addr(self.wp + 1, op.wword[b]))] = op.wdata[b]
         if op.rst:
             self.wp, self.count = 0, 0
         elif op.commit:
@@ -112,6 +115,24 @@ def rand_word_index(rng: random.Random, s: Shape, word: int) -> int:
     return high | word
 
 
+def same_word(rng: random.Random, s: Shape, word: int) -> list[int]:
+    """Every lane carries word (half the time the very same index, else random high bits)."""
+    if rng.random() < 0.5:
+        return [rand_word_index(rng, s, word)] * s.BANKS
+    return [rand_word_index(rng, s, word) for _ in range(s.BANKS)]
+
+
+def channel_run(rng: random.Random, s: Shape, c0: int, n: int) -> tuple[int, list[int]]:
+    """(wbank_en, wword) writing channels c0 .. c0+n-1 (n <= BANKS): bank c % BANKS, word
+    c // BANKS. Disabled lanes carry random words."""
+    words = [rng.randrange(1 << s.WORD_W) for _ in range(s.BANKS)]
+    en = 0
+    for c in range(c0, c0 + n):
+        en |= 1 << (c % s.BANKS)
+        words[c % s.BANKS] = rand_word_index(rng, s, c // s.BANKS)
+    return en, words
+
+
 class Stimulus:
     """Random op stream, tracking count so reads hit interesting lags."""
 
@@ -119,6 +140,17 @@ class Stimulus:
         self.s, self.rng = s, rng
         self.count = 0
         self.ops: list[Op] = []
+        self.n_split = 0  # writes whose enabled banks target different words
+        self.n_whole = 0  # all-bank writes with every lane the same word
+
+    def idle(self) -> Op:
+        """No write (we = 0) with junk on the rest of the write bus."""
+        s, rng = self.s, self.rng
+        return Op(
+            wbank_en=rng.randrange(1 << s.BANKS),
+            wword=[rng.randrange(1 << s.WORD_W) for _ in range(s.BANKS)],
+            wdata=[rand_value(rng) for _ in range(s.BANKS)],
+        )
 
     def read(self, op: Op) -> Op:
         s, rng = self.s, self.rng
@@ -139,14 +171,26 @@ class Stimulus:
         return op
 
     def add(self, op: Op) -> None:
+        if op.we:
+            s = self.s
+            en = [b for b in range(s.BANKS) if (op.wbank_en >> b) & 1]
+            self.n_split += len({op.wword[b] % s.WORDS for b in en}) > 1
+            self.n_whole += len(en) == s.BANKS and len({op.wword[b] % s.WORDS for b in en}) == 1
         if op.rst:
             self.count = 0
         elif op.commit:
             self.count = min(self.count + 1, self.s.SPAN)
         self.ops.append(op)
 
-    def period(self) -> None:
-        """Write the pending column (mostly all words), reads and idles, then commit."""
+    def write(self, en: int, wword: list[int]) -> None:
+        """One write (random data, maybe with a read), then maybe a few idle cycles."""
+        data = [rand_value(self.rng) for _ in range(self.s.BANKS)]
+        self.add(self.read(Op(we=1, wbank_en=en, wword=wword, wdata=data)))
+        while self.rng.random() < 0.2:
+            self.add(self.read(self.idle()))
+
+    def fill_by_word(self) -> None:
+        """Word by word in random order: whole words (all lanes one word) or bank by bank."""
         s, rng = self.s, self.rng
         words = list(range(s.WORDS))
         rng.shuffle(words)
@@ -160,18 +204,48 @@ class Stimulus:
             else:
                 banks = [all_banks]
             for en in banks:
-                data = [rand_value(rng) for _ in range(s.BANKS)]
-                op = Op(we=1, wbank_en=en, wword=rand_word_index(rng, s, word), wdata=data)
-                self.add(self.read(op))
-                while rng.random() < 0.2:
-                    self.add(self.read(Op(wdata=[0] * s.BANKS)))
+                self.write(en, same_word(rng, s, word))
+
+    def fill_by_channel(self) -> None:
+        """Like the drain: channels in order, runs of 1..BANKS consecutive channels per clock
+        (straddling two words when the run crosses a multiple of BANKS), sometimes stopping
+        short of the last channels (C_out not a multiple of BANKS)."""
+        s, rng = self.s, self.rng
+        n_ch = s.BANKS * s.WORDS
+        if rng.random() < 0.3:
+            n_ch = rng.randint(max(1, n_ch - s.BANKS), n_ch)
+        # a fixed run length (the drain's) after a random first run, or random runs
+        run = rng.randint(1, s.BANKS)
+        fixed = rng.random() < 0.5
+        c = 0
+        while c < n_ch:
+            n = min(run if fixed and c > 0 else rng.randint(1, s.BANKS), n_ch - c)
+            self.write(*channel_run(rng, s, c, n))
+            c += n
+
+    def scatter(self) -> None:
+        """Random bank subsets, each enabled bank with its own random word."""
+        s, rng = self.s, self.rng
+        for _ in range(rng.randint(1, 2 * s.WORDS)):
+            en = rng.randrange(1, 1 << s.BANKS)
+            words = [rand_word_index(rng, s, rng.randrange(s.WORDS)) for _ in range(s.BANKS)]
+            self.write(en, words)
+
+    def period(self) -> None:
+        """Write the pending column (mostly all words), reads and idles, then commit."""
+        s, rng = self.s, self.rng
+        mode = rng.random()
+        if mode < 0.4 or (mode >= 0.85 and rng.random() < 0.5):
+            self.fill_by_word()
+        else:
+            self.fill_by_channel()
+        if mode >= 0.85:
+            self.scatter()
         # rewrite a word already written (the last write before commit wins)
         if rng.random() < 0.1:
-            data = [rand_value(rng) for _ in range(s.BANKS)]
-            word = rng.randrange(s.WORDS)
-            self.add(self.read(Op(we=1, wbank_en=all_banks, wword=word, wdata=data)))
+            self.write((1 << s.BANKS) - 1, same_word(rng, s, rng.randrange(s.WORDS)))
         for _ in range(rng.randint(0, 3)):
-            self.add(self.read(Op(wdata=[0] * s.BANKS)))
+            self.add(self.read(self.idle()))
         self.add(self.read(Op(commit=1, wdata=[0] * s.BANKS)))
 
     def reset(self, *, read: bool = True) -> None:
@@ -216,7 +290,7 @@ async def run(dut, s: Shape, ops: list[Op]) -> tuple[int, int, int]:
         dut.commit.value = op.commit
         dut.we.value = op.we
         dut.wbank_en.value = op.wbank_en
-        dut.wword.value = op.wword
+        dut.wword.value = pack(op.wword, s.WORD_W)
         dut.wdata.value = pack(op.wdata, 16)
         dut.re.value = op.re
         dut.rlag.value = op.rlag
@@ -252,8 +326,12 @@ async def random_ring(dut):
         st.period()
     n_reads, n_zero, n_data = await run(dut, s, st.ops)
     assert n_reads > 100 and n_zero > 10 and n_data > n_reads // 3
+    assert st.n_whole > 20
+    if s.BANKS > 1 and s.WORDS > 1:
+        assert st.n_split > 10
     dut._log.info(
-        f"{s}: {len(st.ops)} cycles, {n_reads} reads checked ({n_zero} zeroed, {n_data} real data)"
+        f"{s}: {len(st.ops)} cycles, {n_reads} reads checked ({n_zero} zeroed, {n_data} real "
+        f"data), {st.n_whole} whole-word and {st.n_split} split-word writes"
     )
 
 
@@ -279,8 +357,10 @@ async def zero_until_span(dut):
 async def aliasing_oldest_column(dut):
     """Read the oldest column while the pending column (its alias if SPAN == 2**COL_W) fills.
 
-    Word by word: read every word of the oldest tap (old data until overwritten), then write
-    one word of the pending column (with a same-cycle read of that word: old data), read again.
+    Even columns word by word, odd ones drain-style (runs of consecutive channels, mostly
+    straddling two words): read every word of the oldest tap (old data until overwritten),
+    then write (with a same-cycle read of one of the words written: old data in the banks
+    writing that word, and in the others anyway), read again.
     """
     s = shape_of(dut)
     rng = random.Random(seed("aliasing", s))
@@ -289,14 +369,29 @@ async def aliasing_oldest_column(dut):
     st.reset(read=False)
     all_banks = (1 << s.BANKS) - 1
     lag = min(s.SPAN - 1, (1 << s.LAG_W) - 1)
-    for _ in range(2 * s.ncol + 3):
-        for word in range(s.WORDS):
-            for w2 in range(s.WORDS):
-                st.add(Op(re=1, rlag=lag, rword=w2, wdata=[0] * s.BANKS))
+
+    def read_all() -> None:
+        for w2 in range(s.WORDS):
+            st.add(Op(re=1, rlag=lag, rword=w2, wdata=[0] * s.BANKS))
+
+    for col in range(2 * s.ncol + 3):
+        if col % 2 == 0:
+            writes = [(all_banks, [word] * s.BANKS) for word in range(s.WORDS)]
+        else:
+            # a short first run, then runs of BANKS channels: each straddles two words
+            n_ch = s.BANKS * s.WORDS
+            starts = [0, *range(rng.randint(1, max(1, s.BANKS - 1)), n_ch, s.BANKS)]
+            writes = [
+                channel_run(rng, s, c, c_end - c)
+                for c, c_end in zip(starts, [*starts[1:], n_ch], strict=True)
+            ]
+        for en, wword in writes:
+            read_all()
             data = [rand_value(rng) for _ in range(s.BANKS)]
-            st.add(Op(we=1, wbank_en=all_banks, wword=word, wdata=data, re=1, rlag=lag, rword=word))
-            for w2 in range(s.WORDS):
-                st.add(Op(re=1, rlag=lag, rword=w2, wdata=[0] * s.BANKS))
+            b = rng.choice([b for b in range(s.BANKS) if (en >> b) & 1])
+            rword = wword[b]
+            st.add(Op(we=1, wbank_en=en, wword=wword, wdata=data, re=1, rlag=lag, rword=rword))
+            read_all()
         st.add(Op(commit=1, re=1, rlag=lag, rword=0, wdata=[0] * s.BANKS))
     _, _, n_data = await run(dut, s, st.ops)
     assert n_data > 0

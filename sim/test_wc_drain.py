@@ -1,8 +1,11 @@
-"""cocotb tests for hdl/wc_drain.sv: one finished group -> one requantised channel per cycle.
+"""cocotb tests for hdl/wc_drain.sv: one finished group -> up to D requantised channels per cycle.
 
-Expected outputs are built from the list of loads (load in cycle c with count n shows its
-values in cycles c+1 .. c+n; busy in c+1 .. c+n-1), with the requantiser written from the
-numerics contract.
+Expected outputs are built from the list of loads, straight from the interface contract: a load
+in cycle c with count n shows B = ceil(n/D) beats in cycles c+1 .. c+B; beat j carries columns
+jD .. min(jD+D, n)-1 in lanes 0.., out_ch = base+jD, out_lanes = the low min(D, n-jD) bits;
+busy in c+1 .. c+B-1. A load in cycle c' <= c+B-1 (while busy) collides: the sticky collision
+rises in c'+1 and the new group replaces what was left of the old one. The requantiser is
+written from the numerics contract.
 """
 
 from __future__ import annotations
@@ -25,13 +28,20 @@ def requant_model(acc: int, relu: bool) -> int:
 @dataclass
 class Params:
     q: int
+    d: int
     acc_w: int
     ch_w: int
     tag_w: int
 
     @classmethod
     def of(cls, dut) -> Params:
-        return cls(*(int(getattr(dut, n).value) for n in ("Q", "ACC_W", "CH_W", "TAG_W")))
+        p = cls(*(int(getattr(dut, n).value) for n in ("Q", "D", "ACC_W", "CH_W", "TAG_W")))
+        assert 1 <= p.d <= p.q < (1 << (p.ch_w + 1)), f"bad parameter set {p}"
+        assert len(dut.out_lanes) == p.d and len(dut.out_value) == 16 * p.d, p
+        return p
+
+    def beats(self, count: int) -> int:
+        return -(-count // self.d)
 
 
 @dataclass
@@ -41,6 +51,25 @@ class Load:
     count: int
     relu: int
     tag: int
+
+
+@dataclass(frozen=True)
+class Beat:
+    lanes: int  # out_lanes mask
+    ch: int
+    values: tuple[int, ...]  # one per set lane, lane 0 first
+    tag: int
+
+
+def group_beats(p: Params, ld: Load) -> list[Beat]:
+    """The beats a load shows, in order (the contract, written out)."""
+    beats = []
+    for j in range(p.beats(ld.count)):
+        cols = range(j * p.d, min(j * p.d + p.d, ld.count))
+        values = tuple(requant_model(ld.accs[q], bool(ld.relu)) for q in cols)
+        ch = (ld.base + j * p.d) % (1 << p.ch_w)
+        beats.append(Beat((1 << len(cols)) - 1, ch, values, ld.tag))
+    return beats
 
 
 def random_acc(p: Params, rng: random.Random) -> int:
@@ -84,17 +113,33 @@ def drive(dut, p: Params, load: Load | None, rng: random.Random) -> None:
 
 
 def expected_outputs(p: Params, schedule: dict[int, Load], n_cycles: int):
-    """Per cycle: (valid, (ch, value, tag) or None, busy) for a collision-free schedule."""
-    emits: dict[int, tuple[int, int, int]] = {}
+    """Per cycle 0..n_cycles: (beat or None, busy, collision) for any schedule.
+
+    A load's beats (and busy cycles) stop at the next load, which replaces the rest of the
+    group; a next load while busy is a collision, seen from the cycle after it on.
+    """
+    loads = sorted(schedule)
+    beats: dict[int, Beat] = {}
     busy = [0] * (n_cycles + 1)
-    for c, ld in schedule.items():
-        for q in range(ld.count):
-            assert c + 1 + q not in emits, "test bug: schedule collides"
-            value = requant_model(ld.accs[q], bool(ld.relu))
-            emits[c + 1 + q] = ((ld.base + q) % (1 << p.ch_w), value, ld.tag)
-        for t in range(c + 1, min(c + ld.count, n_cycles + 1)):
+    collided_at = n_cycles + 1
+    for k, c in enumerate(loads):
+        stop = loads[k + 1] if k + 1 < len(loads) else n_cycles + 1  # the next load's cycle
+        n_beats = p.beats(schedule[c].count)
+        for j, beat in enumerate(group_beats(p, schedule[c])):
+            if c + 1 + j <= min(stop, n_cycles):
+                beats[c + 1 + j] = beat
+        for t in range(c + 1, min(c + n_beats - 1, stop, n_cycles) + 1):
             busy[t] = 1
-    return [(int(t in emits), emits.get(t), busy[t]) for t in range(n_cycles + 1)]
+        if stop <= c + n_beats - 1:
+            collided_at = min(collided_at, stop + 1)
+    return [(beats.get(t), busy[t], int(t >= collided_at)) for t in range(n_cycles + 1)]
+
+
+def lane_values(dut, p: Params, lanes: int) -> tuple[int, ...]:
+    """Signed values of the set lanes of out_value (the set lanes are always 0..k-1)."""
+    bus = int(dut.out_value.value)
+    words = [(bus >> (16 * i)) & 0xFFFF for i in range(p.d) if lanes >> i & 1]
+    return tuple(w - (1 << 16) if w >> 15 else w for w in words)
 
 
 async def reset(dut, p: Params) -> None:
@@ -106,100 +151,111 @@ async def reset(dut, p: Params) -> None:
 
 
 async def run_schedule(dut, p: Params, schedule: dict[int, Load], n_cycles: int, seed: int):
-    """Drive loads at the given cycles and check every output in every cycle."""
+    """From just after a reset: drive loads at the given cycles and check every output in
+    every cycle. Returns the number of channels shown."""
     rng = random.Random(seed)
     want = expected_outputs(p, schedule, n_cycles)
-    emitted = 0
+    shown = 0
     for t in range(n_cycles + 1):
-        valid, emit, busy = want[t]
-        got_valid, got_busy = int(dut.out_valid.value), int(dut.busy.value)
-        assert (got_valid, got_busy) == (valid, busy), (
-            f"cycle {t}: (out_valid, busy)=({got_valid}, {got_busy}), want ({valid}, {busy}) {p}"
+        beat, busy, collision = want[t]
+        got = tuple(int(s.value) for s in (dut.out_valid, dut.out_lanes, dut.busy, dut.collision))
+        lanes = beat.lanes if beat else 0
+        assert got == (int(beat is not None), lanes, busy, collision), (
+            f"cycle {t}: (out_valid, out_lanes, busy, collision)={got}, "
+            f"want {(int(beat is not None), lanes, busy, collision)} {p}"
         )
-        if valid:
-            got = (int(dut.out_ch.value), dut.out_value.value.to_signed(), int(dut.out_tag.value))
-            assert got == emit, f"cycle {t}: (ch, value, tag)={got}, want {emit} {p}"
-            emitted += 1
-        assert int(dut.collision.value) == 0, f"cycle {t}: collision without a colliding load"
+        if beat:
+            got_beat = Beat(lanes, int(dut.out_ch.value), lane_values(dut, p, lanes),
+                            int(dut.out_tag.value))  # fmt: skip
+            assert got_beat == beat, f"cycle {t}: {got_beat}, want {beat} {p}"
+            shown += len(beat.values)
         if t < n_cycles:
             drive(dut, p, schedule.get(t), rng)
         await FallingEdge(dut.clk)
-    return emitted
+    return shown
 
 
-def build_schedule(p: Params, rng: random.Random, n_loads: int, extra_gaps: list[int]):
-    """Loads with random counts; each next load n + (a random extra gap) cycles later."""
+def build_schedule(p: Params, rng: random.Random, n_loads: int, extra_gaps: list[int],
+                   counts: list[int] | None = None):  # fmt: skip
+    """Loads with random counts; each next load B = ceil(n/D) cycles (at least 1) plus a
+    random extra gap later, so none collides."""
     schedule: dict[int, Load] = {}
     c = 1
     for _ in range(n_loads):
-        ld = random_load(p, rng)
+        ld = random_load(p, rng, count=rng.choice(counts) if counts else None)
         schedule[c] = ld
-        c += ld.count + rng.choice(extra_gaps)
-    return schedule, c + p.q + 2
+        c += max(p.beats(ld.count), 1) + rng.choice(extra_gaps)
+    return schedule, c + p.beats(p.q) + 2
 
 
 @cocotb.test()
 async def back_to_back_groups(dut):
-    """Every load exactly n cycles after the previous one: a continuous stream of values."""
+    """Every load exactly B = ceil(n/D) cycles after the previous one: a continuous stream."""
     p = Params.of(dut)
-    rng = random.Random(SEED + p.q)
+    rng = random.Random(SEED + 13 * p.q + p.d)
     Clock(dut.clk, 10, unit="ns").start()
     await reset(dut, p)
     schedule, n = build_schedule(p, rng, 150, extra_gaps=[0])
-    emitted = await run_schedule(dut, p, schedule, n, SEED)
-    assert emitted == sum(ld.count for ld in schedule.values())
+    shown = await run_schedule(dut, p, schedule, n, SEED)
+    assert shown == sum(ld.count for ld in schedule.values())
+    # the same with full groups only (n = Q)
+    await reset(dut, p)
+    schedule, n = build_schedule(p, rng, 40, extra_gaps=[0], counts=[p.q])
+    shown = await run_schedule(dut, p, schedule, n, SEED + 4)
+    assert shown == 40 * p.q
 
 
 @cocotb.test()
 async def gaps_counts_relu_saturation(dut):
-    """Random gaps, every count 1..Q (so counts < Q), relu on/off, saturating columns."""
+    """Random gaps, every count 0..Q (n < Q, n = Q, n not a multiple of D, n = 0), relu on/off,
+    saturating columns."""
     p = Params.of(dut)
-    rng = random.Random(SEED + 7 * p.q + p.acc_w)
+    rng = random.Random(SEED + 7 * p.q + p.acc_w + 101 * p.d)
     Clock(dut.clk, 10, unit="ns").start()
     await reset(dut, p)
-    schedule, n = build_schedule(p, rng, 150, extra_gaps=[0, 0, 1, 2, 5])
+    schedule, n = build_schedule(
+        p, rng, 150, extra_gaps=[0, 0, 1, 2, 5], counts=list(range(p.q + 1))
+    )
     # a group per count, with every column saturating high/low or a ReLU-zeroed negative
     c = n
     big = (1 << (p.acc_w - 1)) - 1
-    extremes = [big, -big - 1, -(1 << 12) - 1, 32767 << 12]
-    for count in range(1, p.q + 1):
+    extremes = [big, -big - 1, -(1 << 12) - 1, 32767 << 12, (32767 << 12) + 4095, -(1 << 27)]
+    for count in range(p.q + 1):
         for relu in (0, 1):
-            accs = [extremes[(i + count) % 4] for i in range(p.q)]
+            accs = [extremes[(i + count) % len(extremes)] for i in range(p.q)]
             base, tag = rng.randrange(1 << p.ch_w), count % (1 << p.tag_w)
             schedule[c] = Load(accs, base, count, relu, tag)
-            c += count
-    await run_schedule(dut, p, schedule, c + p.q + 2, SEED + 1)
+            c += max(p.beats(count), 1)
+    await run_schedule(dut, p, schedule, c + p.beats(p.q) + 2, SEED + 1)
 
 
 @cocotb.test()
 async def collision_is_sticky_until_reset(dut):
-    """A load one cycle too early (c+n-1) sets collision; it stays set until rst."""
+    """A load one cycle too early (c+B-1, or earlier) sets collision; it stays set until rst,
+    and the new group replaces the rest of the old one."""
     p = Params.of(dut)
-    rng = random.Random(SEED + 99)
+    rng = random.Random(SEED + 99 + p.d)
     Clock(dut.clk, 10, unit="ns").start()
     await reset(dut, p)
-    if p.q == 1:
-        # count=1 never leaves anything behind: loads in every cycle are legal
-        schedule = {t: random_load(p, rng, count=1) for t in range(1, 40)}
+    full = p.beats(p.q)
+    if full == 1:
+        # a group never outlasts its load cycle's next cycle: loads in every cycle are legal
+        schedule = {t: random_load(p, rng, count=rng.randint(0, p.q)) for t in range(1, 40)}
         await run_schedule(dut, p, schedule, 42, SEED + 2)
         return
-    n = p.q
-    drive(dut, p, random_load(p, rng, count=n), rng)  # load in cycle 0
-    await FallingEdge(dut.clk)
-    for _ in range(n - 2):  # cycles 1 .. n-2: busy, no load
-        assert int(dut.busy.value) == 1
-        drive(dut, p, None, rng)
-        await FallingEdge(dut.clk)
-    assert int(dut.busy.value) == 1 and int(dut.collision.value) == 0
-    drive(dut, p, random_load(p, rng), rng)  # cycle n-1: collides
-    await FallingEdge(dut.clk)
-    for _ in range(2 * p.q + 5):
+    for k, early in enumerate(sorted({full - 1, rng.randint(1, full - 1), 1})):
+        # a full group at cycle 1, the next load `early` cycles later (B = full is legal),
+        # then a few legal loads: collision from cycle 2 + early on
+        schedule = {1: random_load(p, rng, count=p.q)}
+        c = 1 + early
+        for _ in range(6):
+            schedule[c] = random_load(p, rng, count=rng.randint(0, p.q))
+            c += max(p.beats(schedule[c].count), 1)
+        await run_schedule(dut, p, schedule, c + 2 * full + 5, SEED + 10 + k)
         assert int(dut.collision.value) == 1
-        drive(dut, p, None, rng)
-        await FallingEdge(dut.clk)
-    await reset(dut, p)
-    assert int(dut.collision.value) == 0 and int(dut.out_valid.value) == 0
-    assert int(dut.busy.value) == 0
+        await reset(dut, p)
+        assert int(dut.collision.value) == 0 and int(dut.out_valid.value) == 0
+        assert int(dut.busy.value) == 0 and int(dut.out_lanes.value) == 0
     # works normally again after the reset
     schedule, cycles = build_schedule(p, rng, 20, extra_gaps=[0, 1])
     await run_schedule(dut, p, schedule, cycles, SEED + 3)

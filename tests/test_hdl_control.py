@@ -56,9 +56,18 @@ def test_wc_requant(acc_w: int) -> None:
 
 
 @pytest.mark.parametrize(
-    ("q", "acc_w", "ch_w", "tag_w"), [(1, 40, 1, 1), (3, 29, 2, 3), (8, 64, 6, 4)]
+    ("q", "d", "acc_w", "ch_w", "tag_w"),
+    [
+        (1, 1, 40, 1, 1),
+        (3, 1, 29, 2, 3),
+        (8, 1, 64, 6, 4),
+        (4, 4, 32, 2, 2),  # the whole group in one beat; out_ch steps by D = 0 mod 2^CH_W
+        (8, 3, 40, 3, 2),  # last beat of a full group has 2 lanes; channels wrap
+        (5, 2, 29, 3, 1),
+        (12, 12, 40, 4, 3),
+    ],
 )
-def test_wc_drain(q: int, acc_w: int, ch_w: int, tag_w: int) -> None:
-    params = {"Q": q, "ACC_W": acc_w, "CH_W": ch_w, "TAG_W": tag_w}
-    name = f"wc_drain_q{q}_acc{acc_w}_ch{ch_w}_tag{tag_w}"
+def test_wc_drain(q: int, d: int, acc_w: int, ch_w: int, tag_w: int) -> None:
+    params = {"Q": q, "D": d, "ACC_W": acc_w, "CH_W": ch_w, "TAG_W": tag_w}
+    name = f"wc_drain_q{q}_d{d}_acc{acc_w}_ch{ch_w}_tag{tag_w}"
     run("wc_drain", name, params, "wc_drain", "wc_requant")

@@ -18,6 +18,7 @@ ACT_CACHE_PARAMS = [
     (3, 4, 2, 4, 16, 4),  # aliasing with several words per column
     (2, 1, 1, 1, 1, 1),  # K = 1 layer: SPAN 1, two columns
     (4, 2, 1, 2, 4, 3),  # tiny aliasing ring, many wraps
+    (5, 8, 4, 3, 6, 3),  # odd bank count, per-bank wword lanes wider than log2(WORDS)
 ]
 
 # (G, Q, ACC_W)

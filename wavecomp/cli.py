@@ -7,12 +7,16 @@ never as a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 from rich.console import Console
 from rich.table import Table
 
@@ -37,11 +41,21 @@ class _Group(click.Group):
         from wavecomp.frontend.data import DataError
         from wavecomp.frontend.keras_env import FrontendError
         from wavecomp.frontend.spec import SpecError
+        from wavecomp.rtl.verilator import ToolError
+        from wavecomp.schedule import ScheduleError
         from wavecomp.sim import SimError
 
         try:
             return super().invoke(ctx)
-        except (wavecomp.IRError, FrontendError, DataError, SpecError, SimError) as err:
+        except (
+            wavecomp.IRError,
+            FrontendError,
+            DataError,
+            SpecError,
+            SimError,
+            ScheduleError,
+            ToolError,
+        ) as err:
             raise click.ClickException(str(err)) from None
 
 
@@ -56,6 +70,7 @@ def main() -> None:
       wavecomp inspect                     the default model: layers, MACs, memory, fit
       wavecomp tone tri.wav                a triangle test signal
       wavecomp sim --target reference tri.wav out.wav --cv e0=1 --cv e1=0
+      wavecomp sim --target rtl tri.wav out.wav --cv e0=1 --cv e1=0   (the FPGA core)
       wavecomp train --out runs/mine       train your own (QKeras), with a report
       wavecomp demo                        all of the above on the default model
     """
@@ -265,10 +280,12 @@ def _parse_cv(values: tuple[str, ...]) -> dict[str, float]:
 @main.command()
 @click.option(
     "--target",
-    type=click.Choice(["reference"]),
+    type=click.Choice(["reference", "rtl"]),
     default="reference",
     show_default=True,
-    help="Backend to render through (rtl and cmsis arrive with their backends).",
+    help="Backend to render through: reference (the bit-exact numpy model) or rtl (the "
+    "generated FPGA core, simulated clock by clock with Verilator; the first render of a "
+    "core builds it, later ones reuse the build). cmsis arrives with its backend.",
 )
 @click.argument("in_wav", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("out_wav", type=click.Path(dir_okay=False, path_type=Path))
@@ -291,7 +308,23 @@ def _parse_cv(values: tuple[str, ...]) -> dict[str, float]:
     type=click.Choice(wavecomp.reference.ENGINES),
     default="batch",
     show_default=True,
-    help="Reference implementation (all are bit-exact; fxpmath is slow).",
+    help="Reference implementation for --target reference (all are bit-exact; fxpmath is slow).",
+)
+@click.option(
+    "--rate",
+    "sample_rate",
+    type=click.IntRange(min=1),
+    metavar="HZ",
+    help="Sample rate the board runs at (default: IN_WAV's). Samples pass through unchanged "
+    "(no resampling); OUT_WAV is written at this rate and --target rtl reports the core clock "
+    "it implies (HZ x cycles/sample).",
+)
+@click.option(
+    "--cycles-per-sample",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="--target rtl: core clocks per sample, the budget the network is scheduled into "
+    "(with up to 156 multipliers). Default 256, the eurorack-pmod's clk_256fs.",
 )
 def sim(
     target: str,
@@ -301,6 +334,8 @@ def sim(
     cv: tuple[str, ...],
     rounding: str,
     engine: str,
+    sample_rate: int | None,
+    cycles_per_sample: int | None,
 ) -> None:
     """Render IN_WAV through a model and write OUT_WAV (16-bit PCM).
 
@@ -309,20 +344,76 @@ def sim(
     (a 16-bit sample s enters as s >> 2); an input channel whose jack has no WAV channel
     sits at its default unless --cv sets it. OUT_WAV has one channel per network output,
     scaled back (<< 2, saturating), exactly what the board's DAC would play.
+
+    \b
+    --target rtl schedules the model for the FPGA core (--cycles-per-sample, --rounding),
+    generates the SystemVerilog, builds it with Verilator (cached in
+    ${XDG_CACHE_HOME:-~/.cache}/wavecomp/rtl) and streams the WAV through it; the core's
+    latency is removed, so a correct core writes the same file as --target reference.
     """
     from wavecomp.sim import render_wav
 
+    ctx = click.get_current_context()
+    if target == "rtl" and ctx.get_parameter_source("engine") is ParameterSource.COMMANDLINE:
+        raise click.UsageError(
+            "--engine picks a reference implementation; --target rtl does not use one"
+        )
     net = _load(model)
-    result = render_wav(
-        net,
-        in_wav,
-        out_wav,
+    options = dict(
         controls=_parse_cv(cv),
         rounding=rounding,
         engine=engine,
         target=target,
+        sample_rate=sample_rate,
+        cycles_per_sample=cycles_per_sample,
     )
+    if target == "rtl":
+        with _rtl_progress() as progress:
+            result = render_wav(net, in_wav, out_wav, progress=progress, **options)
+    else:
+        result = render_wav(net, in_wav, out_wav, **options)
     console.print(result.describe())
+
+
+@contextlib.contextmanager
+def _rtl_progress() -> Iterator[Callable[[str, int, int | None], None]]:
+    """A rich status line for the RTL build (indeterminate) and run (samples, samples/s)."""
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    with Progress(
+        SpinnerColumn(finished_text="[green]✓[/]"),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(bar_width=20),
+        TextColumn("{task.fields[info]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
+        tasks: dict[str, tuple[int, float]] = {}
+
+        def progress(stage: str, done: int, total: int | None) -> None:
+            if stage not in tasks:
+                text = {
+                    "build": "Verilator build",
+                    "run": "simulating",
+                }.get(stage, stage)
+                tasks[stage] = (bar.add_task(text, total=total, info=""), time.monotonic())
+            task, start = tasks[stage]
+            info = ""
+            elapsed = time.monotonic() - start
+            if stage == "run" and total is not None:
+                info = f"{done:,}/{total:,} samples"
+                if done and elapsed > 0:
+                    info += f", {done / elapsed:,.0f}/s"
+            bar.update(task, completed=done, total=total, info=info)
+
+        yield progress
 
 
 # ---- tone ------------------------------------------------------------------------------------

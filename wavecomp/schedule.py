@@ -32,6 +32,17 @@ MIN_ACC_BITS = 29
 """wc_requant needs at least 29 accumulator bits (16 result bits + 12 fraction + sign)."""
 
 
+def drain_lanes(g: int, q: int) -> int:
+    """Channels the drain writes per clock: up to G (consecutive channels hit distinct
+    banks), and no more than a group has."""
+    return min(g, q)
+
+
+def drain_beats(count: int, g: int, q: int) -> int:
+    """Clocks the drain needs for a group of ``count`` channels."""
+    return math.ceil(count / drain_lanes(g, q))
+
+
 def mac_latency(g: int) -> int:
     """wc_mac_array: product register, one register per adder-tree level, accumulator."""
     return 2 + math.ceil(math.log2(g)) if g > 1 else 2
@@ -119,6 +130,11 @@ class Schedule:
         return self.g * self.q
 
     @property
+    def d(self) -> int:
+        """Drain lanes: channels requantised and written per clock."""
+        return drain_lanes(self.g, self.q)
+
+    @property
     def program_length(self) -> int:
         return len(self.program)
 
@@ -128,7 +144,7 @@ class Schedule:
 
     @property
     def cycles_used(self) -> int:
-        return cycles_used(self.program, self.g, self.layers)
+        return cycles_used(self.program, self.g, self.q)
 
     @property
     def mac_slot_utilisation(self) -> float:
@@ -246,15 +262,15 @@ def build_program(net: Network, g: int, q: int, plans: list[LayerPlan]) -> list[
             gid += 1
     program: list[Step] = []
     need_input_before = input_words(net, g)
-    previous_count = 0
+    previous_beats = 0
     for steps in groups:
-        # the drain of the previous group needs `previous_count` clocks between last steps
-        gap = previous_count - len(steps)
+        # the drain of the previous group needs `previous_beats` clocks between last steps
+        gap = previous_beats - len(steps)
         if steps[0].layer == 0:
             gap = max(gap, need_input_before - len(program))
         program.extend([Step()] * max(0, gap))
         program.extend(steps)
-        previous_count = steps[-1].count
+        previous_beats = drain_beats(steps[-1].count, g, q)
     return program
 
 
@@ -264,7 +280,7 @@ def _with(step: Step, **changes) -> Step:
     return Step(**values)
 
 
-def cycles_used(program: list[Step], g: int, plans: list[LayerPlan]) -> int:
+def cycles_used(program: list[Step], g: int, q: int) -> int:
     """Clocks from the strobe up to and including the last cache/output write.
 
     The last group's result leaves the array ``mac_latency`` after its last step and the drain
@@ -272,7 +288,7 @@ def cycles_used(program: list[Step], g: int, plans: list[LayerPlan]) -> int:
     (its commits never collide with a write), so this must be <= cycles_per_sample.
     """
     last = max(i for i, s in enumerate(program) if s.valid and s.last)
-    return FRONT_LATENCY + last + mac_latency(g) + program[last].count + 1
+    return FRONT_LATENCY + last + mac_latency(g) + drain_beats(program[last].count, g, q) + 1
 
 
 def accumulator_bits(net: Network, rounding: fixed.Rounding) -> int:
@@ -293,7 +309,7 @@ def _candidate_shapes(net: Network, limit: int) -> list[tuple[int, int]]:
 
 def _cycles_for(net: Network, g: int, q: int) -> int:
     plans = plan_layers(net, g, q)
-    return cycles_used(build_program(net, g, q, plans), g, plans)
+    return cycles_used(build_program(net, g, q, plans), g, q)
 
 
 def schedule(
@@ -379,11 +395,13 @@ def _explain_no_fit(net: Network, budget: Budget) -> str:
             f"{macs * cps // cycles:,} MACs/sample or fewer at this rate;"
         )
     need = targets.min_multipliers(macs, cps)
-    bigger = [p for p in targets.ECP5_PARTS.values() if p.mult18 >= need * 5 // 4]
+    bigger = [p for p in targets.ECP5_PARTS.values()
+              if p.mult18 > budget.multipliers and p.mult18 >= need]
     if bigger:
         lines.append(f"or a bigger part: {bigger[0].name} ({bigger[0].mult18} multipliers).")
     else:
-        lines.append(f"No ECP5 part has the >= {need} multipliers this needs at this rate.")
+        lines.append(f"No bigger ECP5 part helps: this is already {budget.multipliers} "
+                     f"multipliers (>= {need} needed at this rate).")
     return " ".join(lines)
 
 

@@ -3,20 +3,33 @@
 WAV channel j feeds physical input jack j; a 16-bit WAV sample *is* a codec sample, which
 enters the network shifted right by ``io.input_shift``. Outputs are shifted back left
 (saturating) and written as 16-bit PCM, so a render is exactly what the DAC would play.
+
+Targets: ``reference`` runs the bit-exact numpy reference; ``rtl`` schedules the network for
+the FPGA core, generates it and simulates it clock by clock with Verilator
+(``wavecomp.rtl.render``). Both share the input mapping and the WAV writing below, so for a
+correct core the two files are byte-identical.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import soundfile as sf
 
-from wavecomp import fixed, reference
+from wavecomp import fixed, reference, targets
 from wavecomp.ir import Network
 
-TARGETS = ("reference",)
+if TYPE_CHECKING:  # the RTL flow (jinja2, Verilator) loads only for --target rtl
+    from wavecomp.rtl.render import Progress
+
+TARGETS = ("reference", "rtl")
+RTL_CYCLES_PER_SAMPLE = targets.EUROPMOD_CYCLES_PER_SAMPLE
+"""Default strobe period of ``--target rtl``: the eurorack-pmod core's clk_256fs."""
+RTL_MULTIPLIERS = targets.ECP5_PARTS["85F"].mult18
+"""Multiplier budget of ``--target rtl`` (the largest ECP5; the scheduler uses the fewest)."""
 
 
 class SimError(ValueError):
@@ -32,14 +45,20 @@ class RenderResult:
     """Per network input: where its signal came from."""
     clipped: list[int]
     """Per output channel: samples that hit the codec's ±full scale."""
+    details: tuple[str, ...] = ()
+    """Target-specific lines for the report (e.g. the RTL schedule)."""
 
     def describe(self) -> str:
         feeds = ", ".join(f"{k} <- {v}" for k, v in self.sources.items())
         clip = ", ".join(str(c) for c in self.clipped)
-        return (
-            f"wrote {self.out_wav}: {len(self.clipped)} channel(s), {self.samples} samples "
-            f"({self.samples / self.sample_rate:.2f} s at {self.sample_rate} Hz)\n"
-            f"inputs: {feeds}\nclipped samples per output: {clip}"
+        return "\n".join(
+            [
+                f"wrote {self.out_wav}: {len(self.clipped)} channel(s), {self.samples} samples "
+                f"({self.samples / self.sample_rate:.2f} s at {self.sample_rate} Hz)",
+                f"inputs: {feeds}",
+                f"clipped samples per output: {clip}",
+                *self.details,
+            ]
         )
 
 
@@ -97,20 +116,70 @@ def render_wav(
     rounding: fixed.Rounding = fixed.DEFAULT_ROUNDING,
     engine: reference.Engine = "batch",
     target: str = "reference",
+    sample_rate: int | None = None,
+    cycles_per_sample: int | None = None,
+    progress: Progress | None = None,
 ) -> RenderResult:
-    """Render in_wav through the network (from reset) into a 16-bit out_wav."""
+    """Render in_wav through the network (from reset) into a 16-bit out_wav.
+
+    ``sample_rate`` is the rate the board runs at (default: in_wav's): samples pass through
+    unchanged and out_wav is written at that rate. ``target="rtl"`` schedules the network with
+    ``Budget(cycles_per_sample, RTL_MULTIPLIERS)`` and simulates the generated core
+    (``engine`` is then unused); ``progress`` gets its build/run progress (see
+    ``wavecomp.rtl.render.Progress``).
+    """
     if target not in TARGETS:
         raise SimError(f"--target {target}: not available; use one of {', '.join(TARGETS)}")
-    codec, rate = read_wav_as_codec(Path(in_wav))
+    if cycles_per_sample is not None and target != "rtl":
+        raise SimError(
+            f"--cycles-per-sample {cycles_per_sample}: only --target rtl has a clock; "
+            "drop the option or add --target rtl"
+        )
+    if cycles_per_sample is not None and cycles_per_sample < 1:
+        raise SimError(f"--cycles-per-sample {cycles_per_sample}: must be at least 1")
+    if sample_rate is not None and sample_rate < 1:
+        raise SimError(f"--rate {sample_rate}: must be a positive number of Hz")
+    codec, wav_rate = read_wav_as_codec(Path(in_wav))
+    rate = sample_rate or wav_rate
     x, sources = network_inputs(net, codec, controls or {})
-    y = reference.run(net, x, rounding=rounding, engine=engine)
+    details: list[str] = []
+    if target == "rtl":
+        y, details = _render_rtl(
+            net, x, rounding, cycles_per_sample or RTL_CYCLES_PER_SAMPLE, rate, progress
+        )
+    else:
+        y = reference.run(net, x, rounding=rounding, engine=engine)
     played = fixed.q12_to_board(y, net.io.output_shift)
     write_codec_wav(out_wav, played, rate)
     clipped = [
         int(np.sum(np.abs(played[:, o].astype(np.int32)) >= fixed.RAW_MAX))
         for o in range(played.shape[1])
     ]
-    return RenderResult(Path(out_wav), int(x.shape[0]), rate, sources, clipped)
+    return RenderResult(Path(out_wav), int(x.shape[0]), rate, sources, clipped, tuple(details))
+
+
+def _render_rtl(
+    net: Network,
+    x: np.ndarray,
+    rounding: fixed.Rounding,
+    cycles_per_sample: int,
+    rate: int,
+    progress: Progress | None,
+) -> tuple[np.ndarray, list[str]]:
+    """Schedule, generate, build (cached) and simulate the core; outputs aligned with x."""
+    from wavecomp import schedule as sched_mod
+    from wavecomp.rtl.render import render_rtl
+
+    budget = sched_mod.Budget(cycles_per_sample=cycles_per_sample, multipliers=RTL_MULTIPLIERS)
+    sched = sched_mod.schedule(net, budget, rounding=rounding)
+    y = render_rtl(net, sched, x, progress=progress)
+    details = [
+        f"rtl: {sched.g} x {sched.q} MAC array ({sched.multipliers} multipliers), "
+        f"{sched.cycles_used}/{cycles_per_sample} cycles/sample, rounding {rounding}",
+        f"rtl: core clock {rate * cycles_per_sample / 1e6:.6g} MHz at {rate} Hz; "
+        f"{sched.latency_samples}-sample latency removed",
+    ]
+    return y, details
 
 
 def write_codec_wav(path: Path, codec: np.ndarray, rate: int) -> Path:

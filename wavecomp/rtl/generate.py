@@ -166,14 +166,17 @@ def _net_context(net: Network, sched: sched_mod.Schedule) -> dict:
     g = sched.g
     in_words = sched_mod.input_words(net, g)
     pad = in_words * g * 16 - net.in_channels * 16
+    # drain lane feeding bank b, and that channel's word: cheap forms for G = 1 and 2**n
     bank_w = _bits(g - 1)
     if g == 1:
-        bank_expr, word_expr = "1'b0", "WORD_W'(out_ch)"
+        lane_expr, word_expr = "1'b0", "WORD_W'(ch)"
     elif g & (g - 1) == 0:
         shift = g.bit_length() - 1
-        bank_expr, word_expr = f"out_ch[{shift - 1}:0]", f"WORD_W'(out_ch >> {shift})"
+        lane_expr = "BANK_W'(b) - out_ch[BANK_W-1:0]"
+        word_expr = f"WORD_W'(ch >> {shift})"
     else:
-        bank_expr, word_expr = f"{bank_w}'(out_ch % G)", "WORD_W'(out_ch / G)"
+        lane_expr = "BANK_W'((b + G - (out_ch % G)) % G)"
+        word_expr = "WORD_W'(ch / G)"
     return {
         "version": wavecomp.__version__,
         "name": net.name,
@@ -203,8 +206,9 @@ def _net_context(net: Network, sched: sched_mod.Schedule) -> dict:
         "out_channels": net.out_channels,
         "n_layers": len(net.layers),
         "bank_w": bank_w,
-        "bank_expr": bank_expr,
+        "lane_expr": lane_expr,
         "word_expr": word_expr,
+        "d": sched.d,
         "layers": [
             {
                 "index": p.index,
