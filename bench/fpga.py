@@ -49,10 +49,17 @@ def models() -> list[Network]:
             (4, 64, 32, 4, "linear"),
         ],
     )
-    net30k = seeded_net("net30k", [
-        (2, 1, 4, 48, "relu"), (4, 2, 48, 48, "relu"), (4, 8, 48, 48, "relu"),
-        (4, 32, 48, 48, "relu"), (1, 1, 48, 48, "relu"), (2, 1, 48, 8, "linear"),
-    ])
+    net30k = seeded_net(
+        "net30k",
+        [
+            (2, 1, 4, 48, "relu"),
+            (4, 2, 48, 48, "relu"),
+            (4, 8, 48, 48, "relu"),
+            (4, 32, 48, 48, "relu"),
+            (1, 1, 48, 48, "relu"),
+            (2, 1, 48, 8, "linear"),
+        ],
+    )
     return [wavecomp.load(), net10k, net30k]
 
 

