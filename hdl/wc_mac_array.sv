@@ -8,11 +8,12 @@
 // ACC_W bits (the compiler sizes ACC_W from a static bound, so nothing can wrap). init is
 // sampled with the in_first step. Steps with in_valid = 0 are bubbles (first/last ignored).
 //
-// Pipeline: stage 1 = product registers, then one register per adder-tree level ($clog2(G)
-// levels, G padded to a power of two with zeros), then the accumulator
-// (acc <= (first ? init : acc) + tree_sum), which on the last step also loads out_acc and
-// pulses out_valid: LATENCY = 2 + $clog2(G) cycles after the in_last step. Groups may follow
-// back to back. rst clears the valid flags only.
+// Pipeline: stage 1 = a private copy of each multiplier's operands (short routes into every
+// MULT18X18D, which Yosys does not give input registers), stage 2 = product registers, then one
+// register per adder-tree level ($clog2(G) levels, G padded to a power of two with zeros), then
+// the accumulator (acc <= (first ? init : acc) + tree_sum), which on the last step also loads
+// out_acc and pulses out_valid: LATENCY = 3 + $clog2(G) cycles after the in_last step. Groups
+// may follow back to back. rst clears the valid flags only.
 module wc_mac_array #(
     parameter G = 1,     // rows: input channels summed per step
     parameter Q = 1,     // columns: output channels at once
@@ -31,7 +32,7 @@ module wc_mac_array #(
 );
   localparam LV = $clog2(G);  // adder-tree levels
   localparam GP = 1 << LV;  // G padded to a power of two
-  localparam D = 1 + LV;  // cycles from a step to the accumulator stage
+  localparam D = 2 + LV;  // cycles from a step to the accumulator stage
 
   // ---- stage 1: G*Q multipliers, one MULT18X18D each --------------------------------------
   reg [G*Q*32-1:0] prod;
@@ -39,8 +40,12 @@ module wc_mac_array #(
   generate
     for (g = 0; g < G; g = g + 1) begin : g_row
       for (q = 0; q < Q; q = q + 1) begin : g_col
-        wire signed [15:0] a = $signed(x[16*g+:16]);
-        wire signed [15:0] b = $signed(w[16*(g*Q+q)+:16]);
+        (* keep *) reg signed [15:0] a;  // keep: Yosys would merge the Q copies of x_g
+        reg signed [15:0] b;
+        always @(posedge clk) begin
+          a <= $signed(x[16*g+:16]);
+          b <= $signed(w[16*(g*Q+q)+:16]);
+        end
         wire signed [31:0] p = a * b;
         always @(posedge clk) prod[32*(g*Q+q)+:32] <= $unsigned(p);
       end

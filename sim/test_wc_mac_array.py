@@ -1,7 +1,7 @@
 """cocotb bench for hdl/wc_mac_array.sv against an independent Python model.
 
 Every cycle is checked: out_valid against the exact cycle the model predicts (LATENCY =
-2 + clog2(G) cycles after the in_last step), every out_acc column against the exact group sum
+3 + clog2(G) cycles after the in_last step), every out_acc column against the exact group sum
 when out_valid is high, and out_acc held between pulses. Stimulus is seeded random (groups of
 1..20 steps, bubbles inside and between groups, back-to-back groups) with operands at the
 Q4.12 range ends (-32768, 32767) mixed in; init values span +-2**(ACC_W-2) (reduced where a
@@ -42,7 +42,7 @@ class Shape:
 
     @property
     def latency(self) -> int:
-        return 2 + math.ceil(math.log2(self.G)) if self.G > 1 else 2
+        return 3 + math.ceil(math.log2(self.G)) if self.G > 1 else 3
 
 
 def shape_of(dut) -> Shape:

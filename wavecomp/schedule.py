@@ -44,8 +44,8 @@ def drain_beats(count: int, g: int, q: int) -> int:
 
 
 def mac_latency(g: int) -> int:
-    """wc_mac_array: product register, one register per adder-tree level, accumulator."""
-    return 2 + math.ceil(math.log2(g)) if g > 1 else 2
+    """wc_mac_array: operand copies, product register, one register per tree level, accumulator."""
+    return 3 + math.ceil(math.log2(g)) if g > 1 else 3
 
 
 class ScheduleError(ValueError):

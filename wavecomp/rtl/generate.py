@@ -166,17 +166,12 @@ def _net_context(net: Network, sched: sched_mod.Schedule) -> dict:
     g = sched.g
     in_words = sched_mod.input_words(net, g)
     pad = in_words * g * 16 - net.in_channels * 16
-    # drain lane feeding bank b, and that channel's word: cheap forms for G = 1 and 2**n
+    # for a beat starting at channel v: the drain lane that lands in bank b, and its word
     bank_w = _bits(g - 1)
-    if g == 1:
-        lane_expr, word_expr = "1'b0", "WORD_W'(ch)"
-    elif g & (g - 1) == 0:
-        shift = g.bit_length() - 1
-        lane_expr = "BANK_W'(b) - out_ch[BANK_W-1:0]"
-        word_expr = f"WORD_W'(ch >> {shift})"
-    else:
-        lane_expr = "BANK_W'((b + G - (out_ch % G)) % G)"
-        word_expr = "WORD_W'(ch / G)"
+    max_channels = max(layer.out_channels for layer in net.layers)
+    routes = [
+        [((b - v) % g, (v + (b - v) % g) // g) for b in range(g)] for v in range(max_channels)
+    ]
     return {
         "version": wavecomp.__version__,
         "name": net.name,
@@ -206,8 +201,8 @@ def _net_context(net: Network, sched: sched_mod.Schedule) -> dict:
         "out_channels": net.out_channels,
         "n_layers": len(net.layers),
         "bank_w": bank_w,
-        "lane_expr": lane_expr,
-        "word_expr": word_expr,
+        "routes": routes,
+        "max_channels": max_channels,
         "d": sched.d,
         "layers": [
             {
