@@ -14,23 +14,9 @@ import cocotb
 import numpy as np
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, FallingEdge, RisingEdge
+from lanes import pack, unpack_signed
 
 MEASURE_SAMPLES = 8  # periods in which `active` is sampled every cycle
-
-
-def _pack(values: np.ndarray) -> int:
-    word = 0
-    for i, v in enumerate(values.tolist()):
-        word |= (int(v) & 0xFFFF) << (16 * i)
-    return word
-
-
-def _unpack(word: int, n: int) -> list[int]:
-    out = []
-    for i in range(n):
-        v = (word >> (16 * i)) & 0xFFFF
-        out.append(v - 0x10000 if v & 0x8000 else v)
-    return out
 
 
 class Top:
@@ -41,14 +27,14 @@ class Top:
 
     def set_inputs(self, x: np.ndarray) -> None:
         if self.kind == "net":
-            self.dut.in_data.value = _pack(x)
+            self.dut.in_data.value = pack(x.tolist(), 16)
         else:
             for j in range(4):
                 getattr(self.dut, f"sample_in{j}").value = int(x[j]) & 0xFFFF
 
     def outputs(self) -> list[int]:
         if self.kind == "net":
-            return _unpack(self.dut.out_data.value.to_unsigned(), self.n_out)
+            return unpack_signed(self.dut.out_data.value.to_unsigned(), 16, self.n_out)
         return [getattr(self.dut, f"sample_out{j}").value.to_signed() for j in range(4)]
 
 

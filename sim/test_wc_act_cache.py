@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge
+from lanes import pack, unpack_signed
 
 EDGE_VALUES = (-32768, 32767, 0, -1, 1)
 
@@ -90,19 +91,6 @@ class RingModel:
             self.wp = (self.wp + 1) % s.ncol
             self.count = min(self.count + 1, s.SPAN)
         return result
-
-
-def pack(values, width: int) -> int:
-    mask = (1 << width) - 1
-    out = 0
-    for i, v in enumerate(values):
-        out |= (v & mask) << (width * i)
-    return out
-
-
-def unpack_signed(word: int, n: int) -> list[int]:
-    lanes = [(word >> (16 * i)) & 0xFFFF for i in range(n)]
-    return [v - 0x10000 if v & 0x8000 else v for v in lanes]
 
 
 def rand_value(rng: random.Random) -> int:
@@ -271,7 +259,7 @@ async def run(dut, s: Shape, ops: list[Op]) -> tuple[int, int, int]:
             got = int(dut.has_data.value)
             assert got == has_data_expect[i], f"cycle {i}: has_data={got}"
         if i in expect:
-            got = unpack_signed(int(dut.rdata.value), s.BANKS)
+            got = unpack_signed(int(dut.rdata.value), 16, s.BANKS)
             want = expect[i]
             for b in range(s.BANKS):
                 if want[b] is not None:

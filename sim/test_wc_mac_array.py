@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import FallingEdge
+from lanes import pack, unpack_signed
 
 EDGE_VALUES = (-32768, 32767, -32767, 0, 1, -1)
 MAX_PRODUCT = 32768 * 32768  # |x*w| <= 2**30, reached by (-32768)*(-32768)
@@ -47,22 +48,6 @@ class Shape:
 
 def shape_of(dut) -> Shape:
     return Shape(int(dut.G.value), int(dut.Q.value), int(dut.ACC_W.value))
-
-
-def pack(values, width: int) -> int:
-    mask = (1 << width) - 1
-    out = 0
-    for i, v in enumerate(values):
-        out |= (v & mask) << (width * i)
-    return out
-
-
-def unpack_signed(word: int, width: int, n: int) -> list[int]:
-    out = []
-    for i in range(n):
-        v = (word >> (width * i)) & ((1 << width) - 1)
-        out.append(v - (1 << width) if v >> (width - 1) else v)
-    return out
 
 
 def rand_operand(rng: random.Random) -> int:

@@ -1,0 +1,23 @@
+"""Packing lanes into the wide buses the benches drive (lane i at [width*i +: width])."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+def pack(values: Iterable[int], width: int) -> int:
+    """Two's-complement lanes -> one unsigned bus value."""
+    mask = (1 << width) - 1
+    out = 0
+    for i, v in enumerate(values):
+        out |= (int(v) & mask) << (width * i)
+    return out
+
+
+def unpack_signed(word: int, width: int, n: int) -> list[int]:
+    """One bus value -> n signed lanes."""
+    out = []
+    for i in range(n):
+        v = (word >> (width * i)) & ((1 << width) - 1)
+        out.append(v - (1 << width) if v >> (width - 1) else v)
+    return out
