@@ -20,7 +20,7 @@ class Ecp5Part:
 ECP5_PARTS: dict[str, Ecp5Part] = {
     "25F": Ecp5Part("LFE5U-25F", 24_000, 28, 56),
     "45F": Ecp5Part("LFE5U-45F", 44_000, 72, 108),
-    "85F": Ecp5Part("LFE5UM5G-85F", 84_000, 156, 208),
+    "85F": Ecp5Part("LFE5U-85F", 84_000, 156, 208),
 }
 
 
