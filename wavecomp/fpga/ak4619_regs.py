@@ -1,0 +1,80 @@
+"""AK4619VN codec register sets per sample rate (pure Python, no Amaranth).
+
+The codec is configured once after power-up by one I2C write that starts at register 0x00 and
+auto-increments through 0x14, so a configuration is exactly 21 bytes. Only rates whose register
+values are confirmed by upstream sources are supported:
+
+- 48 kHz: ``apfelaudio/eurorack-pmod`` ``gateware/drivers/ak4619-cfg.hex`` (also ``FACTS.md``).
+  MCLK = 256·fs = 12.288 MHz, TDM 4 × 32-bit slots.
+- 192 kHz: ``apfelaudio/tiliqua`` ``gateware/src/tiliqua/eurorack_pmod.py`` copies the 48 kHz set
+  and changes only reg 0x03 (System Clock Setting) to 0x04; Tiliqua clocks the codec at
+  MCLK = 49.152 MHz (256·fs) for it.
+
+96 kHz is deliberately absent: neither upstream repository sets it, and the datasheet's reg 0x03
+table could not be checked here, so guessing a value would risk a silently mis-clocked codec.
+"""
+
+from __future__ import annotations
+
+AK4619_I2C_ADDR = 0x10
+"""7-bit I2C address (CAD pin low on the eurorack-pmod)."""
+
+AK4619_WRITE_BYTE = AK4619_I2C_ADDR << 1
+"""First byte on the wire for a write (R/W bit = 0): 0x20."""
+
+FIRST_REGISTER = 0x00
+N_REGISTERS = 0x15  # regs 0x00..0x14
+
+# 48 kHz set, register 0x00 first. Reg 0x00 = 0x37 releases RSTN and powers up both ADCs and DACs
+# in the same write; reg 0x14 = 0x0A leaves soft mute off (one-shot init, no later writes).
+_REGS_48K: tuple[int, ...] = (
+    0x37,  # 0x00 Power Management
+    0xAE,  # 0x01 Audio I/F Format 1 (TDM)
+    0x1C,  # 0x02 Audio I/F Format 2
+    0x00,  # 0x03 System Clock Setting (256·fs, normal speed)
+    0x22,  # 0x04 MIC AMP Gain
+    0x22,  # 0x05 MIC AMP Gain
+    0x30,  # 0x06 ADC1 Lch Digital Volume
+    0x30,  # 0x07 ADC1 Rch Digital Volume
+    0x30,  # 0x08 ADC2 Lch Digital Volume
+    0x30,  # 0x09 ADC2 Rch Digital Volume
+    0x22,  # 0x0A ADC Digital Filter Setting
+    0x55,  # 0x0B ADC Analog Input Setting
+    0x00,  # 0x0C Reserved
+    0x06,  # 0x0D ADC Mute & HPF Control
+    0x18,  # 0x0E DAC1 Lch Digital Volume
+    0x18,  # 0x0F DAC1 Rch Digital Volume
+    0x18,  # 0x10 DAC2 Lch Digital Volume
+    0x18,  # 0x11 DAC2 Rch Digital Volume
+    0x04,  # 0x12 DAC Input Select Setting
+    0x05,  # 0x13 DAC De-Emphasis Setting
+    0x0A,  # 0x14 DAC Mute & Filter Setting
+)
+
+# Per-rate differences from the 48 kHz set: {register: value}.
+_RATE_CHANGES: dict[int, dict[int, int]] = {
+    48_000: {},
+    192_000: {0x03: 0x04},  # System Clock Setting (Tiliqua's 192 kHz build)
+}
+
+SUPPORTED_RATES: tuple[int, ...] = tuple(sorted(_RATE_CHANGES))
+
+
+def codec_registers(sample_rate_hz: int) -> list[int]:
+    """Values for regs 0x00..0x14 at ``sample_rate_hz``; ValueError for unconfirmed rates."""
+    changes = _RATE_CHANGES.get(sample_rate_hz)
+    if changes is None:
+        rates = ", ".join(f"{r} Hz" for r in SUPPORTED_RATES)
+        raise ValueError(
+            f"AK4619 sample rate {sample_rate_hz!r} Hz is not supported; supported: {rates}"
+        )
+    regs = list(_REGS_48K)
+    for reg, value in changes.items():
+        regs[reg] = value
+    assert len(regs) == N_REGISTERS
+    return regs
+
+
+def init_transaction(sample_rate_hz: int) -> list[int]:
+    """Every byte of the single init write after START: address byte, start register, data."""
+    return [AK4619_WRITE_BYTE, FIRST_REGISTER, *codec_registers(sample_rate_hz)]
