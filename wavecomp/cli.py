@@ -22,6 +22,7 @@ from rich.table import Table
 
 import wavecomp
 from wavecomp import fixed, targets
+from wavecomp.fpga.boards import BOARDS, DEFAULT_BOARD
 from wavecomp.frontend.train import TrainConfig
 from wavecomp.ir import Network
 
@@ -38,6 +39,8 @@ class _Group(click.Group):
     """Turns wavecomp's own error types into a one-line message and exit status 1."""
 
     def invoke(self, ctx: click.Context):
+        from wavecomp.fpga.boards import BoardError
+        from wavecomp.fpga.synth import ToolchainError
         from wavecomp.frontend.data import DataError
         from wavecomp.frontend.keras_env import FrontendError
         from wavecomp.frontend.spec import SpecError
@@ -55,6 +58,8 @@ class _Group(click.Group):
             SimError,
             ScheduleError,
             ToolError,
+            ToolchainError,
+            BoardError,
         ) as err:
             raise click.ClickException(str(err)) from None
 
@@ -414,6 +419,72 @@ def _rtl_progress() -> Iterator[Callable[[str, int, int | None], None]]:
             bar.update(task, completed=done, total=total, info=info)
 
         yield progress
+
+
+# ---- build -----------------------------------------------------------------------------------
+@main.command()
+@click.option(
+    "--target",
+    type=click.Choice(["ecp5"]),
+    required=True,
+    help="FPGA family to build for (ECP5).",
+)
+@click.option(
+    "--board",
+    type=click.Choice(list(BOARDS)),
+    default=DEFAULT_BOARD,
+    show_default=True,
+    help="Board carrying the eurorack-pmod on a ribbon cable.",
+)
+@click.option(
+    "--rate",
+    "rate_hz",
+    type=int,
+    default=48_000,
+    show_default=True,
+    help="Sample rate in Hz (48000 or 192000; the core clock is 256 x rate).",
+)
+@_out_option("build/ecp5", "Build folder: rtl/, gateware/ (the .bit), report.md/json.")
+@click.option(
+    "--check-samples",
+    default=2000,
+    show_default=True,
+    help="Samples in the bit-exact RTL check that gates the build (0 skips it).",
+)
+@click.argument("model", required=False)
+def build(
+    target: str, board: str, rate_hz: int, out_dir: Path, check_samples: int, model: str | None
+) -> None:
+    """Build a bitstream: schedule the model, generate the SystemVerilog core, prove it
+    bit-exact in Verilator, wrap it in the board top (PLL, AK4619 codec, I2C init) and run
+    yosys -> nextpnr -> ecppack. Writes OUT/gateware/*.bit and OUT/report.md/json, and prints
+    the openFPGALoader command that programs the board (it does not run it).
+    """
+    from wavecomp.fpga.build import build_bitstream, timing_advice, write_report
+
+    net = _load(model)
+    started = time.monotonic()
+    with console.status("[bold]building", spinner="dots") as status:
+
+        def progress(message: str) -> None:
+            if message.endswith("..."):
+                status.update(f"[bold]{message}")
+            elif "\n" not in message:
+                console.print(f"[green]\u2713[/] {message}")
+
+        result = build_bitstream(
+            net,
+            board=board,
+            rate_hz=rate_hz,
+            out_dir=out_dir,
+            progress=progress,
+            rtl_check_samples=check_samples,
+        )
+    md, _ = write_report(result, out_dir, net.name)
+    console.print(result.summary())
+    for line in timing_advice(result):
+        console.print(f"[red]{line}[/]")
+    console.print(f"[bold green]done[/] in {time.monotonic() - started:.0f} s; report: {md}")
 
 
 # ---- tone ------------------------------------------------------------------------------------

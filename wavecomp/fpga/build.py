@@ -27,8 +27,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
+from wavecomp import reference, targets
 from wavecomp import schedule as sch
-from wavecomp import targets
 from wavecomp.fpga.ak4619_regs import codec_registers
 from wavecomp.fpga.board_top import BoardTop, make_platform
 from wavecomp.fpga.boards import Board, load_board
@@ -36,6 +38,9 @@ from wavecomp.fpga.pll import ClockPlan, plan_clock
 from wavecomp.fpga.synth import PnrReport, ToolchainError, tool
 from wavecomp.ir import Network
 from wavecomp.rtl.generate import CoreFiles, generate
+from wavecomp.rtl.render import render_rtl
+from wavecomp.rtl.verilator import ToolError
+from wavecomp.testing import random_inputs
 
 TOP_NAME = "wavecomp_top"
 
@@ -168,6 +173,27 @@ def _tail(path: Path, lines: int = 15) -> str:
     return "\n".join(path.read_text(errors="replace").strip().splitlines()[-lines:])
 
 
+def rtl_check(net: Network, sched: sch.Schedule, n_samples: int, rtl_dir: Path) -> None:
+    """Render a seeded test signal (with full-scale bursts) through the generated core in
+    Verilator and compare every output sample with the reference; any difference fails the
+    build, because a bitstream from a wrong core would only be found on the bench."""
+    x = random_inputs(n_samples, net.in_channels, seed=2024)
+    try:
+        got = render_rtl(net, sched, x)
+    except ToolError as exc:
+        raise BuildError("RTL simulation check", str(exc)) from exc
+    want = reference.run(net, x, rounding=sched.rounding)
+    bad = np.argwhere(got != want)
+    if bad.size:
+        t, ch = (int(v) for v in bad[0])
+        raise BuildError(
+            "RTL simulation check",
+            f"{len(bad)} of {want.size} output samples differ from the reference (first: "
+            f"sample {t}, channel {ch}: want {want[t, ch]}, got {got[t, ch]}). The generated "
+            f"core in {rtl_dir} is wrong: please report it with the model file.",
+        )
+
+
 def build_bitstream(
     net: Network,
     *,
@@ -175,6 +201,7 @@ def build_bitstream(
     rate_hz: int = 48000,
     out_dir: str | Path,
     progress: Callable[[str], None] | None = None,
+    rtl_check_samples: int = 2000,
 ) -> BuildResult:
     """Schedule, generate, wrap in the board top, synthesise, place, route and pack.
 
@@ -210,6 +237,16 @@ def build_bitstream(
         raise BuildError("clock plan", str(exc)) from exc
     say(f"clock: {clock.summary()}")
     times["schedule+generate+pll"] = time.monotonic() - t0
+
+    if rtl_check_samples:
+        t0 = time.monotonic()
+        say(f"RTL simulation check: {rtl_check_samples} samples through Verilator ...")
+        rtl_check(net, sched, rtl_check_samples, out / "rtl")
+        say(
+            f"RTL simulation check: bit-exact ({rtl_check_samples} samples x "
+            f"{net.out_channels} channels)"
+        )
+        times["rtl check"] = time.monotonic() - t0
 
     t0 = time.monotonic()
     platform = make_platform(brd)
@@ -280,3 +317,79 @@ def build_bitstream(
     )
     say(result.summary())
     return result
+
+
+def timing_advice(result: BuildResult) -> list[str]:
+    """What to try when the core clock does not close (empty when timing is met)."""
+    if result.timing_met:
+        return []
+    p = result.pnr
+    short = p.target_mhz - p.fmax_mhz
+    return [
+        f"timing is NOT met: Fmax {p.fmax_mhz:.2f} MHz is {short:.2f} MHz "
+        f"({100 * short / p.target_mhz:.1f}%) below the {p.target_mhz:.3f} MHz core clock.",
+        "Try: a lower --rate (the core clock is 256 x the sample rate); a smaller model (fewer "
+        "MACs/sample lets the scheduler choose a smaller MAC array); or a board with a faster "
+        f"speed grade (this one is speed {result.board.speed}; the ECPIX-5 is speed 8).",
+    ]
+
+
+def report_dict(result: BuildResult) -> dict:
+    """The JSON report: every figure the markdown shows."""
+    sched = result.schedule
+    return {
+        "board": result.board.name,
+        "part": result.board.part,
+        "rate_hz": result.rate_hz,
+        "achieved_sample_rate_hz": result.clock.achieved_sample_rate_hz,
+        "sample_rate_error_ppm": result.clock.error_ppm,
+        "core_clock_mhz": result.required_mhz,
+        "schedule": sched.summary(),
+        "utilisation": {
+            "MULT18X18D": [result.pnr.mult18, result.pnr.available.get("MULT18X18D")],
+            "DP16KD": [result.pnr.dp16kd, result.pnr.available.get("DP16KD")],
+            "LUT": [result.pnr.luts, result.pnr.available.get("TRELLIS_COMB")],
+            "FF": [result.pnr.ffs, result.pnr.available.get("TRELLIS_FF")],
+        },
+        "fmax_mhz": result.pnr.fmax_mhz,
+        "timing_met": result.timing_met,
+        "timing_margin_mhz": round(result.pnr.margin_mhz, 3),
+        "bitstream": str(result.bitstream),
+        "program_command": " ".join(result.program_command),
+        "stage_seconds": {k: round(v, 1) for k, v in result.stage_seconds.items()},
+        "advice": timing_advice(result),
+    }
+
+
+def write_report(result: BuildResult, out_dir: Path, model_name: str) -> tuple[Path, Path]:
+    """report.md (for people) and report.json (for scripts) next to the bitstream."""
+    d = report_dict(result)
+    s = d["schedule"]
+    util = d["utilisation"]
+    lines = [
+        f"# wavecomp build: {model_name} on {result.board.display_name}",
+        "",
+        f"- sample rate: {result.rate_hz} Hz nominal, {d['achieved_sample_rate_hz']:.3f} Hz "
+        f"achieved ({d['sample_rate_error_ppm']:+.1f} ppm), core clock "
+        f"{d['core_clock_mhz']:.6f} MHz",
+        f"- schedule: {s['array']} MAC array = {s['multipliers']} multipliers (lower bound "
+        f"{s['min_multipliers']}), {s['cycles_used']}/{s['cycles_per_sample']} cycles/sample, "
+        f"MAC-slot utilisation {100 * s['mac_slot_utilisation']:.1f}%, latency "
+        f"{s['latency_samples']} samples, rounding {s['rounding']}",
+        f"- timing: Fmax {d['fmax_mhz']:.2f} MHz vs {d['core_clock_mhz']:.3f} MHz required: "
+        f"**{'met' if d['timing_met'] else 'NOT met'}** ({d['timing_margin_mhz']:+.2f} MHz)",
+        "",
+        "| resource | used | available |",
+        "|---|---:|---:|",
+        *(f"| {name} | {used:,} | {avail:,} |" for name, (used, avail) in util.items()),
+        "",
+        f"Program the board (not run by wavecomp): `{d['program_command']}`",
+        "",
+        "Stage times: " + ", ".join(f"{k} {v} s" for k, v in d["stage_seconds"].items()),
+    ]
+    if d["advice"]:
+        lines += ["", *d["advice"]]
+    md, js = out_dir / "report.md", out_dir / "report.json"
+    md.write_text("\n".join(lines) + "\n")
+    js.write_text(json.dumps(d, indent=2) + "\n")
+    return md, js
