@@ -717,7 +717,8 @@ def _print_training(result) -> None:
 )
 def demo(out_dir: Path, do_train: bool) -> None:
     """The main job on the default model: inspect it, render a triangle sweep through the
-    bit-exact reference at each corner of the embedding, and retrain it with a report.
+    bit-exact reference at each corner of the embedding, build an ECPIX-5 bitstream (with
+    its bit-exact RTL check), and retrain the model with a report.
     """
     from wavecomp.sim import render_demo
 
@@ -728,9 +729,10 @@ def demo(out_dir: Path, do_train: bool) -> None:
     console.rule("2. render through the reference")
     for line in render_demo(wavecomp.load(), out_dir):
         console.print(line)
+    console.rule("3. build a bitstream for the ECPIX-5 + eurorack-pmod at 48 kHz")
+    ctx.invoke(build, target="ecp5", out_dir=out_dir / "ecp5")
     if do_train:
-        console.rule("3. train it again from scratch")
-
+        console.rule("4. train it again from scratch")
         result = run_training(TrainConfig(), out_dir / "train")
         _print_training(result)
     console.print(f"[bold green]done[/]: everything is in {out_dir}/")
