@@ -37,3 +37,11 @@ def test_unsupported_rate_is_named_before_any_tool_runs(tmp_path):
 def test_unknown_board_lists_the_known_ones(tmp_path):
     result = run("build", "--target", "ecp5", "--board", "icebreaker", "--out", tmp_path)
     assert result.exit_code != 0 and "ecpix5-85f" in result.output
+
+
+def test_emit_core_writes_a_drop_in(tmp_path):
+    result = run("build", "--target", "ecp5", "--emit-core", tmp_path / "core")
+    assert result.exit_code == 0, result.output
+    names = {p.name for p in (tmp_path / "core").iterdir()}
+    assert {"wavecomp_core.sv", "wavecomp_net.sv", "wc_weights.hex", "README.md"} <= names
+    assert not (tmp_path / "core" / "gateware").exists()  # no bitstream build

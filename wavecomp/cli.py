@@ -40,6 +40,7 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context):
         from wavecomp.fpga.boards import BoardError
+        from wavecomp.fpga.emit_core import EmitCoreError
         from wavecomp.fpga.synth import ToolchainError
         from wavecomp.frontend.data import DataError
         from wavecomp.frontend.keras_env import FrontendError
@@ -60,6 +61,7 @@ class _Group(click.Group):
             ToolError,
             ToolchainError,
             BoardError,
+            EmitCoreError,
         ) as err:
             raise click.ClickException(str(err)) from None
 
@@ -451,9 +453,22 @@ def _rtl_progress() -> Iterator[Callable[[str, int, int | None], None]]:
     show_default=True,
     help="Samples in the bit-exact RTL check that gates the build (0 skips it).",
 )
+@click.option(
+    "--emit-core",
+    "emit_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Instead of a bitstream, write the core as a drop-in for the upstream eurorack-pmod "
+    "gateware's cores folder (SV, memory images, README with the steps).",
+)
 @click.argument("model", required=False)
 def build(
-    target: str, board: str, rate_hz: int, out_dir: Path, check_samples: int, model: str | None
+    target: str,
+    board: str,
+    rate_hz: int,
+    out_dir: Path,
+    check_samples: int,
+    emit_dir: Path | None,
+    model: str | None,
 ) -> None:
     """Build a bitstream: schedule the model, generate the SystemVerilog core, prove it
     bit-exact in Verilator, wrap it in the board top (PLL, AK4619 codec, I2C init) and run
@@ -463,6 +478,15 @@ def build(
     from wavecomp.fpga.build import build_bitstream, timing_advice, write_report
 
     net = _load(model)
+    if emit_dir is not None:
+        from wavecomp.fpga.emit_core import emit_core
+
+        path = emit_core(net, emit_dir, rate_hz=rate_hz)
+        console.print(
+            f"[bold green]wrote[/] the eurorack-pmod core to {path}/ "
+            f"(see {path}/README.md for the upstream steps)"
+        )
+        return
     started = time.monotonic()
     with console.status("[bold]building", spinner="dots") as status:
 
