@@ -35,7 +35,7 @@ from wavecomp.fpga.ak4619_regs import codec_registers
 from wavecomp.fpga.board_top import BoardTop, make_platform
 from wavecomp.fpga.boards import Board, load_board
 from wavecomp.fpga.pll import ClockPlan, plan_clock
-from wavecomp.fpga.synth import PnrReport, ToolchainError, tool
+from wavecomp.fpga.synth import PnrReport, ToolchainError, parse_pnr_report, tool
 from wavecomp.ir import Network
 from wavecomp.rtl.generate import CoreFiles, generate
 from wavecomp.rtl.render import render_rtl
@@ -134,37 +134,6 @@ def part_key(board: Board) -> str:
         return _PART_KEY[board.part]
     except KeyError:
         raise BuildError("schedule", f"no ECP5 part data for {board.part}") from None
-
-
-def parse_pnr_report(report: Path, *, part: str, speed: int, target_mhz: float) -> PnrReport:
-    """nextpnr ``--report`` JSON -> PnrReport; Fmax is that of the clock nearest ``target_mhz``.
-
-    Why "nearest": the oscillator input also shows up as a clock in the report; the core clock
-    is the one constrained to (about) the PLL output frequency.
-    """
-    data = json.loads(report.read_text())
-    util = data["utilization"]
-    clocks = data.get("fmax", {})
-    if clocks:
-        core = min(clocks.values(), key=lambda c: abs(float(c["constraint"]) - target_mhz))
-        fmax = float(core["achieved"])
-    else:
-        fmax = 0.0
-
-    def used(name: str) -> int:
-        return int(util.get(name, {}).get("used", 0))
-
-    return PnrReport(
-        part=part,
-        speed=speed,
-        mult18=used("MULT18X18D"),
-        dp16kd=used("DP16KD"),
-        luts=used("TRELLIS_COMB"),
-        ffs=used("TRELLIS_FF"),
-        fmax_mhz=round(fmax, 2),
-        target_mhz=round(target_mhz, 6),
-        available={k: int(v["available"]) for k, v in util.items()},
-    )
 
 
 def _tail(path: Path, lines: int = 15) -> str:

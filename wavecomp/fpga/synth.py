@@ -141,9 +141,25 @@ def run_nextpnr(
         cmd += ["--lpf", lpf.name]
     cmd += extra or []
     _run("nextpnr-ecp5 (place and route)", cmd, work_dir, work_dir / "nextpnr.log")
-    report = json.loads((work_dir / "pnr_report.json").read_text())
-    util = report["utilization"]
-    fmax = min((c["achieved"] for c in report.get("fmax", {}).values()), default=0.0)
+    return parse_pnr_report(
+        work_dir / "pnr_report.json", part=part, speed=speed, target_mhz=freq_mhz
+    )
+
+
+def parse_pnr_report(report: Path, *, part: str, speed: int, target_mhz: float) -> PnrReport:
+    """nextpnr ``--report`` JSON -> PnrReport; Fmax is that of the clock nearest ``target_mhz``.
+
+    Why "nearest": the oscillator input also shows up as a clock in the report; the core clock
+    is the one constrained to (about) the PLL output frequency.
+    """
+    data = json.loads(report.read_text())
+    util = data["utilization"]
+    clocks = data.get("fmax", {})
+    if clocks:
+        core = min(clocks.values(), key=lambda c: abs(float(c["constraint"]) - target_mhz))
+        fmax = float(core["achieved"])
+    else:
+        fmax = 0.0
 
     def used(name: str) -> int:
         return int(util.get(name, {}).get("used", 0))
@@ -156,7 +172,7 @@ def run_nextpnr(
         luts=used("TRELLIS_COMB"),
         ffs=used("TRELLIS_FF"),
         fmax_mhz=round(fmax, 2),
-        target_mhz=freq_mhz,
+        target_mhz=round(target_mhz, 6),
         available={k: int(v["available"]) for k, v in util.items()},
     )
 
