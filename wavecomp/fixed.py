@@ -150,8 +150,3 @@ def board_to_wav(samples: np.ndarray) -> np.ndarray:
 def wav_to_model_units(samples: np.ndarray, shift: int = DEFAULT_INPUT_SHIFT) -> np.ndarray:
     """WAV float samples -> network input values (floats on the Q4.12 grid), as the board sees."""
     return from_q12(board_to_q12(wav_to_board(samples), shift))
-
-
-def model_units_to_wav(values: np.ndarray, shift: int = DEFAULT_OUTPUT_SHIFT) -> np.ndarray:
-    """Network output values -> WAV float samples, as the board would play them."""
-    return board_to_wav(q12_to_board(to_q12(values), shift))

@@ -89,14 +89,6 @@ class IOSpec:
             ),
         )
 
-    def input_index(self, name: str) -> int:
-        """Index of the input channel called ``name``."""
-        for i, ch in enumerate(self.inputs):
-            if ch.name == name:
-                return i
-        known = ", ".join(ch.name for ch in self.inputs)
-        raise IRError(f"the network has no input channel named {name!r} (it has: {known})")
-
 
 @dataclass(frozen=True, eq=False)
 class ConvLayer:

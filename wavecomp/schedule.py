@@ -155,9 +155,6 @@ class Schedule:
     def n_groups(self) -> int:
         return sum(plan.groups for plan in self.layers)
 
-    def cache_bits(self) -> list[int]:
-        return [p.cache_columns * p.words * self.g * 16 for p in self.layers]
-
     def block_ram_estimate(self) -> int:
         """DP16KD estimate (18 kbit each, 16-bit wide): caches + weight/bias/program ROMs.
 
