@@ -11,15 +11,15 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+import pytest
 from amaranth.sim import Simulator, SimulatorContext
 
 from wavecomp.fpga.ak4619 import AK4619Serial
 
 FRAMES = 24
-CYCLES = 256
-STROBE_CYCLE = 225  # documented in AK4619Serial's docstring
-LRCK_FALL_CYCLE = 255
-LRCK_RISE_CYCLE = 127
+# documented in AK4619Serial's docstring, per clock multiple M (clk = M x 256 fs):
+# (strobe cycle, first LRCK-low cycle, first LRCK-high cycle)
+FRAME_EVENTS = {1: (225, 255, 127), 2: (450, 510, 254), 4: (900, 1020, 508)}
 
 
 def to_bits(value: int, width: int) -> list[int]:
@@ -90,8 +90,11 @@ class CodecModel:
         return out
 
 
-def test_ak4619_serial_against_codec_model() -> None:
-    dut = AK4619Serial()
+@pytest.mark.parametrize("mult", sorted(FRAME_EVENTS))
+def test_ak4619_serial_against_codec_model(mult: int) -> None:
+    dut = AK4619Serial(clock_multiple=mult)
+    cycles = 256 * mult
+    strobe_cycle, lrck_fall_cycle, lrck_rise_cycle = FRAME_EVENTS[mult]
     rng = random.Random(4619)
     codec = CodecModel(random.Random(1234))
     outs = [dut.sample_out0, dut.sample_out1, dut.sample_out2, dut.sample_out3]
@@ -104,7 +107,7 @@ def test_ak4619_serial_against_codec_model() -> None:
     async def bench(ctx: SimulatorContext) -> None:
         nonlocal checked_adc
         held_in = [ctx.get(s) for s in ins]
-        for cycle in range(FRAMES * CYCLES):
+        for cycle in range(FRAMES * cycles):
             # sample_out changes every cycle so only the latch cycle's value can reach the line
             current = [random_sample(rng) for _ in range(4)]
             for sig, v in zip(outs, current, strict=True):
@@ -135,21 +138,24 @@ def test_ak4619_serial_against_codec_model() -> None:
                 ctx.set(dut.sdout1, rng.getrandbits(1))
 
     sim = Simulator(dut)
-    sim.add_clock(1 / 12.288e6)
+    sim.add_clock(1 / (12.288e6 * mult))
     sim.add_testbench(bench)
     sim.run()
 
-    # (c) clocks: BICK toggles every cycle, LRCK has period 256 and 50 % duty, aligned to
+    # (c) clocks: BICK = clk / 2M (low first), LRCK has period 256 M and 50 % duty, aligned to
     # BICK rising edges, falling one BICK before the codec frame sync edge.
     bicks = [t[0] for t in trace]
-    assert all(bicks[i] == i % 2 for i in range(len(bicks))), "BICK is not clk/2, low first"
+    assert all(bicks[i] == (i // mult) % 2 for i in range(len(bicks))), "BICK is not clk/2M"
     lrcks = [t[1] for t in trace]
     falls = [i for i in range(1, len(lrcks)) if lrcks[i - 1] == 1 and lrcks[i] == 0]
     rises = [i for i in range(1, len(lrcks)) if lrcks[i - 1] == 0 and lrcks[i] == 1]
-    assert falls == [LRCK_FALL_CYCLE + CYCLES * f for f in range(FRAMES)]
-    assert rises == [LRCK_RISE_CYCLE + CYCLES * f for f in range(FRAMES)]
-    assert all(bicks[i] == 1 for i in falls + rises), "LRCK must change with BICK rising"
-    assert strobes == [STROBE_CYCLE + CYCLES * f for f in range(FRAMES)], strobes
+    assert falls == [lrck_fall_cycle + cycles * f for f in range(FRAMES)]
+    assert rises == [lrck_rise_cycle + cycles * f for f in range(FRAMES)]
+    assert all(bicks[i] == 1 and bicks[i - 1] == 0 for i in falls + rises), (
+        "LRCK must change with BICK rising"
+    )
+    assert strobes == [strobe_cycle + cycles * f for f in range(FRAMES)], strobes
+    assert (dut.strobe_cycle, dut.lrck_fall_cycle, dut.lrck_rise_cycle) == FRAME_EVENTS[mult]
 
     # (a) every complete codec frame's ADC samples came out on sample_in at its strobe
     assert codec.frame == FRAMES - 1  # the last frame sync came at the very last edge
@@ -161,3 +167,8 @@ def test_ak4619_serial_against_codec_model() -> None:
     adc_sent = {v for frame in codec.adc[:-1] for v in frame}
     dac_sent = {v for frame in codec.received for v in frame}
     assert {-32768, 32767} <= adc_sent and {-32768, 32767} <= dac_sent, "range ends not covered"
+
+
+def test_ak4619_serial_rejects_odd_clock_multiple() -> None:
+    with pytest.raises(ValueError, match="clock_multiple 3"):
+        AK4619Serial(clock_multiple=3)

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from wavecomp.fpga import pll
-from wavecomp.fpga.boards import BOARDS, DEFAULT_BOARD, PMOD_SIGNALS, BoardError, load_board
+from wavecomp.fpga.boards import (
+    BOARDS,
+    BOARDS_DIR,
+    DEFAULT_BOARD,
+    PMOD_SIGNALS,
+    BoardError,
+    load_board,
+)
 
 # Typed in by hand from /work/shared/FACTS.md ("eurorack-pmod": PMOD pin sites), not read from the
 # TOML files, so a typo in a board file shows up here.
@@ -153,3 +160,17 @@ def test_plan_outside_tolerance_names_board_rate_and_fix() -> None:
     # 192 kHz × 256 from 100 MHz lands ~+127 ppm off; a 1 ppm limit must refuse it
     with pytest.raises(pll.ClockError, match=r"ecpix5-85f.*192000 Hz.*cycles_per_sample"):
         pll.plan_clock(load_board("ecpix5-85f"), 192_000, tolerance_ppm=1.0)
+
+
+def test_readme_pll_table_is_current() -> None:
+    """boards/README.md lists each board's PLL plan per rate; it must match what we build."""
+    rows = [
+        line.split("|")[1:-1]
+        for line in (BOARDS_DIR / "README.md").read_text().splitlines()
+        if line.startswith("| ") and " kHz |" in line
+    ]
+    assert len(rows) == len(BOARDS) * 3
+    for name, rate, _clock, _divs, fs, _err in (map(str.strip, r) for r in rows):
+        rate_hz = int(rate.removesuffix(" kHz")) * 1000
+        plan = pll.plan_clock(load_board(name), rate_hz, 256)
+        assert fs == f"{plan.achieved_sample_rate_hz:,.3f} Hz", (name, rate)

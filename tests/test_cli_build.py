@@ -45,3 +45,17 @@ def test_emit_core_writes_a_drop_in(tmp_path):
     names = {p.name for p in (tmp_path / "core").iterdir()}
     assert {"wavecomp_core.sv", "wavecomp_net.sv", "wc_weights.hex", "README.md"} <= names
     assert not (tmp_path / "core" / "gateware").exists()  # no bitstream build
+
+
+def test_core_clock_choices_and_help():
+    help_text = run("build", "--help").output
+    assert "--core-clock" in help_text and "96000" in help_text
+    result = run("build", "--target", "ecp5", "--core-clock", "3")
+    assert result.exit_code != 0 and "'3' is not one of '1', '2', '4'" in result.output
+
+
+def test_core_clock_with_emit_core_is_refused(tmp_path):
+    result = run("build", "--target", "ecp5", "--core-clock", "2", "--emit-core", tmp_path / "c")
+    assert result.exit_code != 0
+    assert "drop --core-clock" in result.output
+    assert not (tmp_path / "c").exists()

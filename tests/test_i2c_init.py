@@ -20,6 +20,7 @@ from wavecomp.fpga.ak4619_regs import (
     SUPPORTED_RATES,
     codec_registers,
     init_transaction,
+    mclk_per_fs,
 )
 from wavecomp.fpga.i2c_init import DEFAULT_PDN_LOW_S, I2CInit
 
@@ -121,7 +122,7 @@ def make_dut(rate: int) -> I2CInit:
     return I2CInit(CLK_HZ, init_transaction(rate), pdn_low_s=PDN_LOW_S, startup_s=STARTUP_S)
 
 
-@pytest.mark.parametrize("rate", [48_000, 192_000])
+@pytest.mark.parametrize("rate", [48_000, 96_000, 192_000])
 def test_transaction_bytes_and_timing(rate: int) -> None:
     dut = make_dut(rate)
     log = run_bus(dut)
@@ -163,14 +164,29 @@ def test_default_timing_constants() -> None:
     assert fast.scl_hz_actual <= 100_000
 
 
+# The 48 kHz set from FACTS.md (upstream ak4619-cfg.hex), typed in independently of the module.
+FACTS_48K = bytes.fromhex("37 AE 1C 00 22 22 30 30 30 30 22 55 00 06 18 18 18 18 04 05 0A")
+# System Clock Setting (reg 0x03) FS[2:0] per rate and the MCLK/fs ratio it selects (datasheet
+# table as encoded by the mainline Linux driver: 256fs <= 48k, 256fs 64-96k, 128fs 176.4-192k).
+FS_FIELD = {48_000: (0b000, 256), 96_000: (0b001, 256), 192_000: (0b100, 128)}
+
+
+@pytest.mark.parametrize("rate", sorted(FS_FIELD))
+def test_register_set_per_rate(rate: int) -> None:
+    regs = codec_registers(rate)
+    fs, ratio = FS_FIELD[rate]
+    want = bytearray(FACTS_48K)
+    want[0x03] = fs
+    assert bytes(regs) == bytes(want)
+    assert mclk_per_fs(rate) == ratio
+
+
 def test_unsupported_rate_names_supported() -> None:
-    with pytest.raises(ValueError, match="48000 Hz, 192000 Hz"):
-        codec_registers(96_000)
-    assert SUPPORTED_RATES == (48_000, 192_000)
-    assert len(codec_registers(48_000)) == 21
-    assert codec_registers(192_000)[0x03] == 0x04
-    r48, r192 = codec_registers(48_000), codec_registers(192_000)
-    assert [r for r in range(21) if r48[r] != r192[r]] == [3]
+    with pytest.raises(ValueError, match="48000 Hz, 96000 Hz, 192000 Hz"):
+        codec_registers(44_100)
+    with pytest.raises(ValueError, match="not supported"):
+        mclk_per_fs(32_000)
+    assert SUPPORTED_RATES == (48_000, 96_000, 192_000)
 
 
 @pytest.mark.parametrize(

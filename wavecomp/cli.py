@@ -45,6 +45,9 @@ class _Group(click.Group):
         from wavecomp.frontend.data import DataError
         from wavecomp.frontend.keras_env import FrontendError
         from wavecomp.frontend.spec import SpecError
+        from wavecomp.mcu.cmsis_dsp import CmsisDspError
+        from wavecomp.mcu.emit import EmitError
+        from wavecomp.mcu.host import HostBuildError
         from wavecomp.rtl.verilator import ToolError
         from wavecomp.schedule import ScheduleError
         from wavecomp.sim import SimError
@@ -62,6 +65,9 @@ class _Group(click.Group):
             ToolchainError,
             BoardError,
             EmitCoreError,
+            EmitError,
+            HostBuildError,
+            CmsisDspError,
         ) as err:
             raise click.ClickException(str(err)) from None
 
@@ -287,12 +293,13 @@ def _parse_cv(values: tuple[str, ...]) -> dict[str, float]:
 @main.command()
 @click.option(
     "--target",
-    type=click.Choice(["reference", "rtl"]),
+    type=click.Choice(["reference", "rtl", "cmsis"]),
     default="reference",
     show_default=True,
-    help="Backend to render through: reference (the bit-exact numpy model) or rtl (the "
+    help="Backend to render through: reference (the bit-exact numpy model), rtl (the "
     "generated FPGA core, simulated clock by clock with Verilator; the first render of a "
-    "core builds it, later ones reuse the build). cmsis arrives with its backend.",
+    "core builds it, later ones reuse the build) or cmsis (the MCU's q12 C++ engine from "
+    "`wavecomp emit-cmsis`, built for this machine and cached).",
 )
 @click.argument("in_wav", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("out_wav", type=click.Path(dir_okay=False, path_type=Path))
@@ -357,13 +364,18 @@ def sim(
     generates the SystemVerilog, builds it with Verilator (cached in
     ${XDG_CACHE_HOME:-~/.cache}/wavecomp/rtl) and streams the WAV through it; the core's
     latency is removed, so a correct core writes the same file as --target reference.
+
+    \b
+    --target cmsis emits the Daisy engine (q12, fused kernel, --rounding), compiles it
+    with the host's g++ (cached in ~/.cache/wavecomp/host) and steps it once per sample;
+    it writes the same file as --target reference, byte for byte.
     """
     from wavecomp.sim import render_wav
 
     ctx = click.get_current_context()
-    if target == "rtl" and ctx.get_parameter_source("engine") is ParameterSource.COMMANDLINE:
+    if target != "reference" and ctx.get_parameter_source("engine") is ParameterSource.COMMANDLINE:
         raise click.UsageError(
-            "--engine picks a reference implementation; --target rtl does not use one"
+            f"--engine picks a reference implementation; --target {target} does not use one"
         )
     net = _load(model)
     options = dict(
@@ -444,7 +456,17 @@ def _rtl_progress() -> Iterator[Callable[[str, int, int | None], None]]:
     type=int,
     default=48_000,
     show_default=True,
-    help="Sample rate in Hz (48000 or 192000; the core clock is 256 x rate).",
+    help="Codec sample rate in Hz: 48000, 96000 or 192000 (the report gives the exact rate "
+    "the board's PLL achieves).",
+)
+@click.option(
+    "--core-clock",
+    "clock_multiple",
+    type=click.Choice(["1", "2", "4"]),
+    default="1",
+    show_default=True,
+    help="Core clock as a multiple of 256 x rate: 2 or 4 give the network 512 or 1024 cycles "
+    "per sample, so it needs fewer multipliers, at a 2x or 4x clock (check the timing).",
 )
 @_out_option("build/ecp5", "Build folder: rtl/, gateware/ (the .bit), report.md/json.")
 @click.option(
@@ -465,6 +487,7 @@ def build(
     target: str,
     board: str,
     rate_hz: int,
+    clock_multiple: str,
     out_dir: Path,
     check_samples: int,
     emit_dir: Path | None,
@@ -480,6 +503,12 @@ def build(
     net = _load(model)
     if emit_dir is not None:
         from wavecomp.fpga.emit_core import emit_core
+
+        if clock_multiple != "1":
+            raise click.UsageError(
+                "--core-clock with --emit-core: the upstream eurorack-pmod gateware runs cores "
+                "at 256 x the sample rate; drop --core-clock"
+            )
 
         path = emit_core(net, emit_dir, rate_hz=rate_hz)
         console.print(
@@ -500,6 +529,7 @@ def build(
             net,
             board=board,
             rate_hz=rate_hz,
+            clock_multiple=int(clock_multiple),
             out_dir=out_dir,
             progress=progress,
             rtl_check_samples=check_samples,
@@ -509,6 +539,129 @@ def build(
     for line in timing_advice(result):
         console.print(f"[red]{line}[/]")
     console.print(f"[bold green]done[/] in {time.monotonic() - started:.0f} s; report: {md}")
+
+
+# ---- emit-cmsis ------------------------------------------------------------------------------
+@main.command("emit-cmsis")
+@click.option(
+    "--numerics",
+    type=click.Choice(["q12", "f32"]),
+    default="q12",
+    show_default=True,
+    help="q12: Q4.12 fixed point, bit-exact with the reference (and the FPGA core). "
+    "f32: float32 throughout, like the original Daisy firmware (close to, not equal to, q12).",
+)
+@click.option(
+    "--kernel",
+    type=click.Choice(["fused", "cmsis"]),
+    default="fused",
+    show_default=True,
+    help="fused: hand-scheduled loop on the M7's SIMD MACs (SMLAD/SMLALD, several outputs per "
+    "pass), the fast one. cmsis: plain CMSIS-DSP dot products (arm_dot_prod_q15 / _f32).",
+)
+@click.option(
+    "--rounding",
+    type=click.Choice(fixed.ROUNDING_MODES),
+    default=fixed.DEFAULT_ROUNDING,
+    show_default=True,
+    help="q12 requantisation rounding (folded into the stored bias terms, so it costs "
+    "nothing). f32 has no requantisation.",
+)
+@click.option(
+    "--rate",
+    "sample_rate",
+    type=click.Choice(["48000", "96000"]),
+    default="48000",
+    show_default=True,
+    help="Audio sample rate of the Daisy firmware (the Makefile's RATE default; "
+    "`make RATE=96000` overrides it later).",
+)
+@_out_option(
+    "build/daisy",
+    "Output folder: engine/, daisy/, README.md, report.md (replaced if emit-cmsis wrote it).",
+)
+@click.argument("model", required=False)
+def emit_cmsis(
+    numerics: str,
+    kernel: str,
+    rounding: str,
+    sample_rate: str,
+    out_dir: Path,
+    model: str | None,
+) -> None:
+    """Write the model as C++ for a Daisy (STM32H750 Cortex-M7, CMSIS-DSP): the cached-wavenet
+    engine with its weights, a Daisy Patch firmware project (libDaisy Makefile; knobs/CV drive
+    the control inputs, the OLED shows the CPU load), a README with the build and flash steps,
+    and report.md (MACs, accumulator widths, memory).
+
+    \b
+    Then build and flash it with your libDaisy checkout:
+      cd OUT/daisy && make LIBDAISY_DIR=/path/to/libDaisy && make program-dfu
+    and hear the same engine on this machine first:
+      wavecomp sim --target cmsis tri.wav out.wav --cv e0=1 --cv e1=0
+    """
+    from wavecomp.mcu.emit import emit
+
+    ctx = click.get_current_context()
+    if numerics == "f32" and ctx.get_parameter_source("rounding") is ParameterSource.COMMANDLINE:
+        raise click.UsageError(
+            "--rounding sets the q12 requantisation; --numerics f32 has none (drop it)"
+        )
+    net = _load(model)
+    result = emit(
+        net,
+        out_dir,
+        numerics=numerics,
+        kernel=kernel,
+        rounding=rounding,
+        sample_rate=int(sample_rate),
+    )
+    _print_emit(result, net.name)
+
+
+def _print_emit(result, name: str) -> None:
+    """What emit-cmsis wrote: the layers as the engine computes them, then the files."""
+    from wavecomp.mcu.emit import file_role
+
+    options = f"{result.numerics}, kernel {result.kernel}" + (
+        f", rounding {result.rounding}" if result.numerics == "q12" else ""
+    )
+    layers = Table(
+        title=f"{name}: {options}, {result.sample_rate} Hz",
+        title_justify="left",
+        caption="accumulator: what holds each sum (int32 only where the static bound is "
+        "below 2^31); cache: activation ring buffers",
+        caption_justify="left",
+    )
+    for col in ("layer", "K×d", "channels", "MACs", "accumulator", "cache", "weights"):
+        layers.add_column(col, justify="left" if col in ("layer", "accumulator") else "right")
+    for p in result.layers:
+        layers.add_row(
+            f"{p.name} ({p.activation})",
+            f"{p.kernel_size}×{p.dilation}",
+            f"{p.in_channels}→{p.out_channels}",
+            f"{p.macs:,}",
+            p.accumulator,
+            f"{p.cache_bytes:,} B",
+            f"{p.weight_bytes:,} B",
+        )
+    layers.add_section()
+    total = [f"{result.macs_per_sample:,}", "", f"{result.cache_bytes:,} B"]
+    layers.add_row("total", "", "", *total, f"{result.weight_bytes:,} B")
+    console.print(layers)
+    files = Table(title=f"wrote {result.out_dir}/", title_justify="left")
+    files.add_column("file")
+    files.add_column("bytes", justify="right")
+    files.add_column("what")
+    for rel in result.files:
+        if rel.name.startswith("."):
+            continue
+        files.add_row(str(rel), f"{(result.out_dir / rel).stat().st_size:,}", file_role(rel))
+    console.print(files)
+    console.print(
+        f"next: cd {result.out_dir / 'daisy'} && make LIBDAISY_DIR=/path/to/libDaisy "
+        "&& make program-dfu   (see README.md)"
+    )
 
 
 # ---- tone ------------------------------------------------------------------------------------

@@ -1,17 +1,20 @@
-"""AK4619VN codec register sets per sample rate (pure Python, no Amaranth).
+"""AK4619VN codec register sets and clock ratios per sample rate (pure Python, no Amaranth).
 
 The codec is configured once after power-up by one I2C write that starts at register 0x00 and
-auto-increments through 0x14, so a configuration is exactly 21 bytes. Only rates whose register
-values are confirmed by upstream sources are supported:
+auto-increments through 0x14, so a configuration is exactly 21 bytes. The rates differ only in
+reg 0x03 (System Clock Setting), whose FS[2:0] field tells the codec the MCLK/fs ratio:
 
-- 48 kHz: ``apfelaudio/eurorack-pmod`` ``gateware/drivers/ak4619-cfg.hex`` (also ``FACTS.md``).
-  MCLK = 256·fs = 12.288 MHz, TDM 4 × 32-bit slots.
-- 192 kHz: ``apfelaudio/tiliqua`` ``gateware/src/tiliqua/eurorack_pmod.py`` copies the 48 kHz set
-  and changes only reg 0x03 (System Clock Setting) to 0x04; Tiliqua clocks the codec at
-  MCLK = 49.152 MHz (256·fs) for it.
+- 48 kHz: the set in ``apfelaudio/eurorack-pmod`` ``gateware/drivers/ak4619-cfg.hex`` (also
+  ``FACTS.md``); FS = 000: MCLK = 256·fs (8–48 kHz).
+- 96 kHz: FS = 001: MCLK = 256·fs, for 64–96 kHz.
+- 192 kHz: FS = 100: MCLK = **128**·fs, for 176.4–192 kHz. ``apfelaudio/tiliqua`` also writes
+  0x04 to reg 0x03 for its 192 kHz build.
 
-96 kHz is deliberately absent: neither upstream repository sets it, and the datasheet's reg 0x03
-table could not be checked here, so guessing a value would risk a silently mis-clocked codec.
+The FS table (value, ratio, rate range) is from the mainline Linux AK4619 driver
+(``sound/soc/codecs/ak4619.c``, ``ak4619_dai_hw_params``), which encodes the datasheet's
+System Clock Setting table; BICK stays 128·fs (TDM128) at every rate. So MCLK is the 256·fs
+clock at 48/96 kHz and half of it at 192 kHz: with FS = 100 a 256·fs MCLK would not match the
+ratio the codec was told.
 """
 
 from __future__ import annotations
@@ -54,8 +57,12 @@ _REGS_48K: tuple[int, ...] = (
 # Per-rate differences from the 48 kHz set: {register: value}.
 _RATE_CHANGES: dict[int, dict[int, int]] = {
     48_000: {},
-    192_000: {0x03: 0x04},  # System Clock Setting (Tiliqua's 192 kHz build)
+    96_000: {0x03: 0x01},  # System Clock Setting: FS = 001, MCLK = 256 fs (64-96 kHz)
+    192_000: {0x03: 0x04},  # System Clock Setting: FS = 100, MCLK = 128 fs (176.4-192 kHz)
 }
+
+# MCLK / fs that the FS field above promises the codec, per rate
+_MCLK_PER_FS: dict[int, int] = {48_000: 256, 96_000: 256, 192_000: 128}
 
 SUPPORTED_RATES: tuple[int, ...] = tuple(sorted(_RATE_CHANGES))
 
@@ -73,6 +80,12 @@ def codec_registers(sample_rate_hz: int) -> list[int]:
         regs[reg] = value
     assert len(regs) == N_REGISTERS
     return regs
+
+
+def mclk_per_fs(sample_rate_hz: int) -> int:
+    """MCLK / fs at ``sample_rate_hz`` (256, or 128 at 192 kHz); ValueError for other rates."""
+    codec_registers(sample_rate_hz)  # same error for an unsupported rate
+    return _MCLK_PER_FS[sample_rate_hz]
 
 
 def init_transaction(sample_rate_hz: int) -> list[int]:

@@ -6,14 +6,20 @@ buffers and the yosys/nextpnr/ecppack script for free, and ``amaranth-boards`` a
 ECPIX-5. Boards it does not know (Colorlight i5/i9) get a minimal platform built from the board
 TOML, so the pin facts stay in one place (``boards/*.toml``).
 
-Clocking: one ``sync`` domain at ``fs × 256`` from an EHXPLLL (the ClockPlan puts the core clock
-on CLKOS with CLKOP as feedback). Everything — codec serial port, I2C sequencer and the core —
-runs in it; reset is held until the PLL reports lock, so no logic runs on an unstable clock.
+Clocking: one ``sync`` domain at ``M × 256·fs`` (M = ``--core-clock``, 1, 2 or 4) from an
+EHXPLLL (the ClockPlan puts the core clock on CLKOS with CLKOP as feedback). Everything — codec
+serial port, I2C sequencer and the core — runs in it; reset is held until the PLL reports lock,
+so no logic runs on an unstable clock. M > 1 gives the core M × 256 cycles per sample (fewer
+multipliers) with no clock-domain crossing: the serial port divides BICK down by 2M instead.
 
-MCLK: the codec needs MCLK = 256·fs, which is exactly the core clock. It leaves the chip through
-an ``io.DDRBuffer`` (an ODDRX1F on ECP5) with D0 = 1, D1 = 0: the output register toggles on both
-edges of the clock, so the pin is a copy of the clock without routing the clock net into fabric
-logic or through a LUT (the standard ECP5 way to forward a clock).
+MCLK: the codec needs MCLK = 256·fs (128·fs at 192 kHz, see ``ak4619_regs``). When that equals
+the clock, it leaves the chip through an ``io.DDRBuffer`` (an ODDRX1F on ECP5) with D0 = 1,
+D1 = 0: the output register toggles on both edges of the clock, so the pin is a copy of the
+clock without routing the clock net into fabric logic (the standard ECP5 way to forward a
+clock). Otherwise MCLK is the top bit of a small counter, a plain registered output.
+
+The logic that does not depend on vendor primitives (``pmod_system.PmodSystem``) is a separate
+component so the cocotb board simulation (``sim/test_board_top.py``) runs exactly that logic.
 """
 
 from __future__ import annotations
@@ -28,22 +34,19 @@ from amaranth.hdl import (
     Elaboratable,
     Instance,
     Module,
-    ResetSignal,
     Signal,
 )
 from amaranth.lib import io
 from amaranth.lib.cdc import ResetSynchronizer
 from amaranth.vendor import LatticeECP5Platform
 
-from wavecomp.fpga.ak4619 import AK4619Serial
 from wavecomp.fpga.ak4619_regs import init_transaction
 from wavecomp.fpga.boards import PMOD_SIGNALS, Board
-from wavecomp.fpga.i2c_init import I2CInit
 from wavecomp.fpga.pll import ClockPlan
+from wavecomp.fpga.pmod_system import PmodSystem
 
 PMOD_RESOURCE = "eurorack_pmod"
 OSC_RESOURCE = "wc_osc"
-CORE_MODULE = "wavecomp_core"
 
 # Analog PLL settings that Trellis' ecppll writes as attributes (not parameters); nextpnr needs
 # them to program the loop filter. These are the values ecppll emits for every plan.
@@ -128,14 +131,22 @@ def _oscillator_port(platform: LatticeECP5Platform, board: Board) -> io.PortLike
 
 
 class BoardTop(Elaboratable):
-    """Top level for one board: PLL, reset-until-lock, codec driver, I2C init and the core."""
+    """Top level for one board: PLL, reset-until-lock, I/O buffers and ``PmodSystem``."""
 
-    def __init__(self, board: Board, clock: ClockPlan, rate_hz: int) -> None:
+    def __init__(
+        self, board: Board, clock: ClockPlan, rate_hz: int, clock_multiple: int = 1
+    ) -> None:
         if clock.board != board.name:
             raise ValueError(f"clock plan is for {clock.board}, not {board.name}")
+        if clock.cycles_per_sample != 256 * clock_multiple:
+            raise ValueError(
+                f"clock plan is for {clock.cycles_per_sample} cycles/sample, "
+                f"not {256 * clock_multiple} (clock multiple {clock_multiple})"
+            )
         self.board = board
         self.clock = clock
         self.rate_hz = rate_hz
+        self.clock_multiple = clock_multiple
         # exposed so a report (or a test) can see what the codec is told
         self.i2c_bytes = init_transaction(rate_hz)
 
@@ -183,37 +194,25 @@ class BoardTop(Elaboratable):
         m.submodules.reset_sync = ResetSynchronizer(~lock, domain="sync")
 
         pmod = platform.request(PMOD_RESOURCE, 0, dir="-")
+        system = PmodSystem(self.clock.achieved_hz, self.rate_hz, self.clock_multiple)
+        m.submodules.system = system
 
-        # MCLK = core clock, forwarded through ODDRX1F (see module docstring)
         m.submodules.mclk = mclk = io.DDRBuffer("o", pmod.mclk, o_domain="sync")
-        m.d.comb += [mclk.o[0].eq(1), mclk.o[1].eq(0)]
+        if system.mclk_divider == 1:
+            # MCLK = the clock, forwarded through ODDRX1F (see module docstring)
+            m.d.comb += [mclk.o[0].eq(1), mclk.o[1].eq(0)]
+        else:
+            m.d.comb += [mclk.o[0].eq(system.mclk), mclk.o[1].eq(system.mclk)]
 
-        serial = AK4619Serial()
-        m.submodules.codec = serial
-        for name in ("bick", "lrck", "sdin1"):
+        for name in ("bick", "lrck", "sdin1", "pdn"):
             m.submodules[f"{name}_buf"] = buf = io.Buffer("o", getattr(pmod, name))
-            m.d.comb += buf.o.eq(getattr(serial, name))
+            m.d.comb += buf.o.eq(getattr(system, name))
         m.submodules.sdout1_buf = sdout1 = io.Buffer("i", pmod.sdout1)
-        m.d.comb += serial.sdout1.eq(sdout1.i)
+        m.d.comb += system.sdout1.eq(sdout1.i)
 
-        i2c = I2CInit(self.clock.achieved_hz, self.i2c_bytes)
-        m.submodules.i2c_init = i2c
-        m.submodules.pdn_buf = pdn = io.Buffer("o", pmod.pdn)
-        m.d.comb += pdn.o.eq(i2c.pdn)
         # open drain: drive 0 when *_oe, else release to the board's pull-ups
         m.submodules.scl_buf = scl = io.Buffer("o", pmod.scl)
-        m.d.comb += [scl.o.eq(0), scl.oe.eq(i2c.scl_oe)]
+        m.d.comb += [scl.o.eq(0), scl.oe.eq(system.scl_oe)]
         m.submodules.sda_buf = sda = io.Buffer("io", pmod.sda)
-        m.d.comb += [sda.o.eq(0), sda.oe.eq(i2c.sda_oe), i2c.sda_i.eq(sda.i)]
-
-        ports: dict[str, object] = {
-            "i_clk": ClockSignal("sync"),
-            "i_rst": ResetSignal("sync"),
-            "i_strobe": serial.strobe,
-            "i_jack": Const(0, 8),
-        }
-        for ch in range(4):
-            ports[f"i_sample_in{ch}"] = getattr(serial, f"sample_in{ch}")
-            ports[f"o_sample_out{ch}"] = getattr(serial, f"sample_out{ch}")
-        m.submodules.core = Instance(CORE_MODULE, **ports)
+        m.d.comb += [sda.o.eq(0), sda.oe.eq(system.sda_oe), system.sda_i.eq(sda.i)]
         return m

@@ -1,6 +1,7 @@
 """Network -> ECP5 bitstream for a board carrying the eurorack-pmod.
 
-Stages: schedule (the board's multiplier budget, 256 cycles/sample) -> generate the SV core ->
+Stages: schedule (the board's multiplier budget, M × 256 cycles/sample for a core clock of
+M × 256·fs, ``--core-clock M``) -> generate the SV core ->
 plan the PLL -> Amaranth board top (``board_top.BoardTop``) -> yosys / nextpnr-ecp5 / ecppack
 (YoWASP builds from PyPI, so no system FPGA toolchain is needed) -> report.
 
@@ -31,6 +32,7 @@ import numpy as np
 
 from wavecomp import reference, targets
 from wavecomp import schedule as sch
+from wavecomp.fpga.ak4619 import CLOCK_MULTIPLES
 from wavecomp.fpga.ak4619_regs import codec_registers
 from wavecomp.fpga.board_top import BoardTop, make_platform
 from wavecomp.fpga.boards import Board, load_board
@@ -71,6 +73,7 @@ class BuildResult:
 
     board: Board
     rate_hz: int
+    clock_multiple: int
     bitstream: Path
     gateware_dir: Path
     core: CoreFiles
@@ -98,7 +101,8 @@ class BuildResult:
         a = p.available
         return "\n".join(
             [
-                f"board      {self.board.display_name} @ {self.rate_hz} Hz",
+                f"board      {self.board.display_name} @ {self.rate_hz} Hz, core clock "
+                f"{self.clock_multiple} x 256 fs",
                 f"clock      {self.clock.summary()}",
                 f"schedule   {self.schedule.multipliers} multipliers, "
                 f"{self.schedule.cycles_used}/{self.schedule.budget.cycles_per_sample} cycles, "
@@ -168,25 +172,33 @@ def build_bitstream(
     *,
     board: str = "ecpix5-85f",
     rate_hz: int = 48000,
+    clock_multiple: int = 1,
     out_dir: str | Path,
     progress: Callable[[str], None] | None = None,
     rtl_check_samples: int = 2000,
 ) -> BuildResult:
     """Schedule, generate, wrap in the board top, synthesise, place, route and pack.
 
-    Returns a BuildResult; raises BuildError naming the stage (and its log) on failure.
+    ``clock_multiple`` M runs the whole design at M × 256·fs, giving the core M × 256 cycles per
+    sample. Returns a BuildResult; raises BuildError naming the stage (and its log) on failure.
     Timing failure is *not* an error: the result says by how much (``timing_met``).
     """
     say = progress or (lambda _msg: None)
     times: dict[str, float] = {}
     out = Path(out_dir).resolve()
     brd = load_board(board)
-    cycles = targets.EUROPMOD_CYCLES_PER_SAMPLE
+    if clock_multiple not in CLOCK_MULTIPLES:
+        raise BuildError(
+            "clock plan",
+            f"--core-clock {clock_multiple}: use one of {', '.join(map(str, CLOCK_MULTIPLES))} "
+            "(the core clock is that many times 256 x the sample rate)",
+        )
+    cycles = targets.EUROPMOD_CYCLES_PER_SAMPLE * clock_multiple
 
     try:
         codec_registers(rate_hz)  # fail before any tool runs if the codec has no config for it
     except ValueError as exc:
-        raise BuildError("codec configuration", str(exc)) from exc
+        raise BuildError("codec configuration", f"--rate {rate_hz}: {exc}") from exc
 
     t0 = time.monotonic()
     key = part_key(brd)
@@ -227,7 +239,7 @@ def build_bitstream(
     gateware = out / "gateware"
     report_name = f"{TOP_NAME}_report.json"
     try:
-        top = BoardTop(brd, clock, rate_hz)
+        top = BoardTop(brd, clock, rate_hz, clock_multiple)
         plan = platform.prepare(
             top,
             name=TOP_NAME,
@@ -275,6 +287,7 @@ def build_bitstream(
     result = BuildResult(
         board=brd,
         rate_hz=rate_hz,
+        clock_multiple=clock_multiple,
         bitstream=bit,
         gateware_dir=gateware,
         core=core,
@@ -297,9 +310,10 @@ def timing_advice(result: BuildResult) -> list[str]:
     return [
         f"timing is NOT met: Fmax {p.fmax_mhz:.2f} MHz is {short:.2f} MHz "
         f"({100 * short / p.target_mhz:.1f}%) below the {p.target_mhz:.3f} MHz core clock.",
-        "Try: a lower --rate (the core clock is 256 x the sample rate); a smaller model (fewer "
-        "MACs/sample lets the scheduler choose a smaller MAC array); or a board with a faster "
-        f"speed grade (this one is speed {result.board.speed}; the ECPIX-5 is speed 8).",
+        f"Try: a lower --rate or --core-clock (the core clock is {result.clock_multiple} x 256 "
+        "x the sample rate); a smaller model (fewer MACs/sample lets the scheduler choose a "
+        "smaller MAC array); or a board with a faster speed grade (this one is speed "
+        f"{result.board.speed}; the ECPIX-5 is speed 8).",
     ]
 
 
@@ -313,6 +327,7 @@ def report_dict(result: BuildResult) -> dict:
         "achieved_sample_rate_hz": result.clock.achieved_sample_rate_hz,
         "sample_rate_error_ppm": result.clock.error_ppm,
         "core_clock_mhz": result.required_mhz,
+        "core_clock_multiple": result.clock_multiple,
         "schedule": sched.summary(),
         "utilisation": {
             "MULT18X18D": [result.pnr.mult18, result.pnr.available.get("MULT18X18D")],
@@ -340,7 +355,7 @@ def write_report(result: BuildResult, out_dir: Path, model_name: str) -> tuple[P
         "",
         f"- sample rate: {result.rate_hz} Hz nominal, {d['achieved_sample_rate_hz']:.3f} Hz "
         f"achieved ({d['sample_rate_error_ppm']:+.1f} ppm), core clock "
-        f"{d['core_clock_mhz']:.6f} MHz",
+        f"{d['core_clock_mhz']:.6f} MHz ({result.clock_multiple} x 256 fs)",
         f"- schedule: {s['array']} MAC array = {s['multipliers']} multipliers (lower bound "
         f"{s['min_multipliers']}), {s['cycles_used']}/{s['cycles_per_sample']} cycles/sample, "
         f"MAC-slot utilisation {100 * s['mac_slot_utilisation']:.1f}%, latency "
