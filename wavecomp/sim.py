@@ -6,8 +6,9 @@ enters the network shifted right by ``io.input_shift``. Outputs are shifted back
 
 Targets: ``reference`` runs the bit-exact numpy reference; ``rtl`` schedules the network for
 the FPGA core, generates it and simulates it clock by clock with Verilator
-(``wavecomp.rtl.render``). Both share the input mapping and the WAV writing below, so for a
-correct core the two files are byte-identical.
+(``wavecomp.rtl.render``); ``cmsis`` emits the MCU's q12 C++ engine and runs a host build of
+it (``wavecomp.mcu.host``). All share the input mapping and the WAV writing below, so for a
+correct backend the files are byte-identical.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from wavecomp.ir import Network
 if TYPE_CHECKING:  # the RTL flow (jinja2, Verilator) loads only for --target rtl
     from wavecomp.rtl.render import Progress
 
-TARGETS = ("reference", "rtl")
+TARGETS = ("reference", "rtl", "cmsis")
 RTL_CYCLES_PER_SAMPLE = targets.EUROPMOD_CYCLES_PER_SAMPLE
 """Default strobe period of ``--target rtl``: the eurorack-pmod core's clk_256fs."""
 RTL_MULTIPLIERS = targets.ECP5_PARTS["85F"].mult18
@@ -147,6 +148,8 @@ def render_wav(
         y, details = _render_rtl(
             net, x, rounding, cycles_per_sample or RTL_CYCLES_PER_SAMPLE, rate, progress
         )
+    elif target == "cmsis":
+        y, details = _render_cmsis(net, x, rounding)
     else:
         y = reference.run(net, x, rounding=rounding, engine=engine)
     played = fixed.q12_to_board(y, net.io.output_shift)
@@ -180,6 +183,16 @@ def _render_rtl(
         f"{sched.latency_samples}-sample latency removed",
     ]
     return y, details
+
+
+def _render_cmsis(
+    net: Network, x: np.ndarray, rounding: fixed.Rounding
+) -> tuple[np.ndarray, list[str]]:
+    """The Daisy's q12 engine (fused kernel), built for this machine (cached) and run."""
+    from wavecomp.mcu import host
+
+    y = host.run(net, x, numerics="q12", kernel="fused", rounding=rounding)
+    return y, [f"cmsis: q12 engine (fused kernel, rounding {rounding}), host build"]
 
 
 def write_codec_wav(path: Path, codec: np.ndarray, rate: int) -> Path:

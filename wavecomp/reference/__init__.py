@@ -5,6 +5,9 @@
   per-sample streaming version whose ring buffers mirror the hardware's state.
 
 All three are proven equal by the test suite; backends are compared against ``run``.
+
+``float_ref`` is not the Q4.12 contract: it is the MCU's f32 numerics (float32 with one fixed
+summation order, plus a float64 twin), which ``wavecomp emit-cmsis --numerics f32`` matches.
 """
 
 from __future__ import annotations

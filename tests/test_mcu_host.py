@@ -1,0 +1,322 @@
+"""The emitted MCU engine, compiled for this machine, against the references.
+
+q12 must equal ``reference.run`` on every sample of every channel (>= 2,000 samples, inputs
+with full-scale bursts, weights at the range ends) for the default model, the ``mcu`` preset
+and seeded random networks, in both rounding modes and with both kernels; f32 must equal
+``float_ref.run_f32`` bit for bit. Host builds are cached by content hash
+(``~/.cache/wavecomp/host``), so only the first run compiles. A mismatch names the seed and
+saves the network as an IR file to reproduce it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import wavecomp
+from wavecomp import fixed, reference
+from wavecomp.frontend.spec import PRESETS
+from wavecomp.ir import ConvLayer, IOSpec, Network
+from wavecomp.mcu import cmsis_dsp, emit, host
+from wavecomp.reference import float_ref
+from wavecomp.sim import render_wav, write_tone
+from wavecomp.testing import random_inputs, random_network
+
+N_SAMPLES = 2000
+KERNELS_ROUNDINGS = list(itertools.product(emit.KERNELS, fixed.ROUNDING_MODES))
+RANDOM_SEEDS = [0, 1, *(pytest.param(s, marks=pytest.mark.slow) for s in range(2, 10))]
+ARM_FLAGS = ["-mcpu=cortex-m7", "-mthumb", "-mfpu=fpv5-d16", "-mfloat-abi=hard"]
+
+
+def mcu_preset_network(seed: int) -> Network:
+    """The ``mcu`` preset's shape (1x1 convs, 9 layers, an 8->1 output) with random weights."""
+    spec = PRESETS["mcu"]
+    rng = np.random.default_rng(seed)
+    layers, c_in = [], spec.in_channels
+    for name, ls in zip(spec.layer_names(), spec.layers, strict=True):
+        sigma = 4096 / np.sqrt(ls.kernel_size * c_in)
+        w = np.rint(rng.normal(0, sigma, (ls.kernel_size, c_in, ls.filters)))
+        b = np.rint(rng.normal(0, 1024, ls.filters))
+        layers.append(
+            ConvLayer(name, w.astype(np.int16), b.astype(np.int16), ls.dilation, ls.activation)
+        )
+        c_in = ls.filters
+    return Network(layers, spec.io, name="mcu")
+
+
+def assert_same(net: Network, got: np.ndarray, want: np.ndarray, what: str, tmp_path: Path) -> None:
+    """Every sample of every channel equal, or a message with a reproducer."""
+    assert got.shape == want.shape and got.dtype == want.dtype, (got.shape, got.dtype, want.dtype)
+    bad = np.argwhere(
+        got.view(np.int16 if got.dtype == np.int16 else np.int32)
+        != want.view(np.int16 if want.dtype == np.int16 else np.int32)
+    )
+    if bad.size:
+        path = net.save(tmp_path / f"{net.name}.npz")
+        t, c = bad[0]
+        raise AssertionError(
+            f"{what}: {len(bad)} mismatching samples; first at t={t}, channel {c}: "
+            f"engine {got[t, c]!r}, reference {want[t, c]!r}. Network "
+            f"{net.name!r} (metadata {net.metadata}) saved to {path}"
+        )
+
+
+def check_q12(net: Network, x: np.ndarray, kernel: str, rounding: str, tmp_path: Path) -> None:
+    got = host.run(net, x, kernel=kernel, rounding=rounding)
+    want = reference.run(net, x, rounding=rounding)
+    assert_same(net, got, want, f"q12 {kernel} {rounding}", tmp_path)
+
+
+def overflowing_network() -> Network:
+    """Full-scale weights whose accumulators really leave int32 on full-scale inputs
+    (4 * 32768 * 32768 = 2^32), so only exact 64-bit accumulation gets them right."""
+    w0 = np.full((2, 4, 3), -32768, np.int64)
+    w0[:, :, 1] = 32767
+    w0[1, :, 2] = 12345
+    b0 = np.array([0, -32768, 32767])
+    w1 = np.full((3, 3, 2), 32767, np.int64)
+    w1[:, :, 1] = -32768
+    layers = [
+        ConvLayer("wide0", w0.astype(np.int16), b0.astype(np.int16), 3, "linear"),
+        ConvLayer("wide1", w1.astype(np.int16), np.array([5, -7], np.int16), 2, "relu"),
+    ]
+    return Network(layers, IOSpec.default(4, 2), name="overflow")
+
+
+# ---- q12: bit-exact -------------------------------------------------------------------------
+@pytest.mark.parametrize(("kernel", "rounding"), KERNELS_ROUNDINGS)
+def test_default_model(kernel, rounding, tmp_path):
+    net = wavecomp.load()
+    check_q12(net, random_inputs(N_SAMPLES, net.in_channels, 11), kernel, rounding, tmp_path)
+
+
+@pytest.mark.parametrize(("kernel", "rounding"), KERNELS_ROUNDINGS)
+def test_mcu_preset(kernel, rounding, tmp_path):
+    net = mcu_preset_network(3)
+    check_q12(net, random_inputs(N_SAMPLES, net.in_channels, 9), kernel, rounding, tmp_path)
+
+
+@pytest.mark.parametrize("seed", RANDOM_SEEDS)
+def test_random_networks(seed, tmp_path):
+    net = random_network(seed)
+    x = random_inputs(N_SAMPLES, net.in_channels, seed)
+    for kernel, rounding in KERNELS_ROUNDINGS:
+        check_q12(net, x, kernel, rounding, tmp_path)
+
+
+@pytest.mark.parametrize("kernel", emit.KERNELS)
+def test_64_bit_accumulators_when_the_bound_needs_them(kernel, tmp_path):
+    net = overflowing_network()
+    assert all(int(b.max()) >= 2**31 for b in net.accumulator_bounds())
+    x = random_inputs(N_SAMPLES, 4, 2)
+    x[100:140] = fixed.RAW_MIN  # every product 2^30 (or -2^30 + 2^15): sums far beyond int32
+    x[300:340] = fixed.RAW_MAX
+    full = emit.emit(net, tmp_path / "out", kernel=kernel)
+    if kernel == "fused":
+        assert [p.accumulator for p in full.layers] == ["int64 SMLALD"] * 2
+    for rounding in fixed.ROUNDING_MODES:
+        check_q12(net, x, kernel, rounding, tmp_path)
+
+
+@pytest.mark.slow
+def test_64_bit_clamp_path(tmp_path):
+    """A bound of 2^43 (8 x 1024 full-scale weights): acc >> 12 itself leaves int32, so the
+    fused kernel must clamp in 64 bits."""
+    net = Network(
+        [ConvLayer("huge", np.full((8, 1024, 1), -32768, np.int16), np.zeros(1, np.int16), 1)],
+        IOSpec.default(1024, 1),
+        name="huge",
+    )
+    assert emit.accumulator_width(net.layers[0], "floor") == "wide_clamp"
+    x = random_inputs(256, 1024, 4)
+    x[40:60] = fixed.RAW_MIN  # acc = 2^43 exactly: saturates to +32767
+    for kernel in emit.KERNELS:
+        check_q12(net, x, kernel, "floor", tmp_path)
+
+
+# ---- the tests can fail ------------------------------------------------------------------------
+def test_wrong_rounding_is_caught(tmp_path):
+    net = wavecomp.load()
+    x = random_inputs(N_SAMPLES, net.in_channels, 11)
+    got = host.run(net, x, rounding="floor")
+    want = reference.run(net, x, rounding="half_up")
+    with pytest.raises(AssertionError, match="mismatching samples"):
+        assert_same(net, got, want, "floor engine vs half_up reference", tmp_path)
+
+
+def test_32_bit_accumulators_would_be_caught(tmp_path, monkeypatch):
+    """Force int32 accumulators past the bound: the wrap shows as mismatches."""
+    net = overflowing_network()
+    x = random_inputs(N_SAMPLES, 4, 2)
+    x[100:140] = fixed.RAW_MIN
+    monkeypatch.setattr(emit, "NARROW_LIMIT", 2**62)
+    got = host.run(net, x)
+    with pytest.raises(AssertionError, match="mismatching samples"):
+        assert_same(net, got, reference.run(net, x), "forced int32", tmp_path)
+
+
+# ---- f32 ----------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "net",
+    [wavecomp.load(), mcu_preset_network(3), *(random_network(s) for s in range(8))],
+    ids=lambda net: net.name + str(net.metadata.get("seed", "")),
+)
+def test_f32_matches_the_float_reference(net, tmp_path):
+    x = fixed.from_q12(random_inputs(N_SAMPLES, net.in_channels, 5)).astype(np.float32)
+    want = float_ref.run_f32(net, x)
+    exact = float_ref.run_f64(net, x)
+    scale = np.maximum(1.0, np.abs(exact).max(axis=0))
+    assert np.all(np.abs(want - exact) <= 1e-5 * scale)  # float32 rounding, nothing more
+    for kernel in emit.KERNELS:
+        got = host.run(net, x, numerics="f32", kernel=kernel)
+        assert_same(net, got, want, f"f32 {kernel}", tmp_path)
+
+
+def test_f32_is_close_to_q12_on_the_default_model():
+    """Not equal (q12 requantises every layer and saturates at ±8, e.g. in the start-up
+    transient), but after the receptive field the same waveshaper to a few LSB."""
+    net = wavecomp.load()
+    t = np.arange(N_SAMPLES)
+    triangle = 1.9 * (1 - 4 * np.abs((t * 220 / 48_000) % 1.0 - 0.5))
+    for e0, e1 in [(0, 0), (0, 1), (1, 0), (1, 1), (0.3, 0.7)]:
+        x = np.stack([triangle, np.full(N_SAMPLES, e0), np.full(N_SAMPLES, e1), 0 * t], axis=1)
+        raw = fixed.to_q12(x)
+        q12 = fixed.from_q12(host.run(net, raw))
+        f32 = host.run(net, fixed.from_q12(raw).astype(np.float32), numerics="f32")
+        assert np.max(np.abs(q12 - f32)[net.receptive_field :]) < 0.01
+
+
+# ---- the host build -----------------------------------------------------------------------------
+def test_engine_state_resets_and_builds_are_cached(tmp_path):
+    net = random_network(1)
+    x = random_inputs(500, net.in_channels, 1)
+    first = host.build(emit.emit(net, tmp_path / "a"))
+    again = host.build(emit.emit(net, tmp_path / "b"))  # same content, another folder
+    assert again.cached and again.library == first.library
+    assert np.array_equal(first.run(x), again.run(x))  # engine_reset before each run
+    assert np.array_equal(first.run(x[:100]), first.run(x)[:100])
+    with pytest.raises(ValueError, match=r"inputs must have shape \(T, 4\)"):
+        first.run(x[:, :3])
+
+
+def test_build_errors_name_the_tool_and_file(tmp_path, monkeypatch):
+    result = emit.emit(random_network(2), tmp_path / "out")
+    cpp = result.engine_sources[0]
+    cpp.write_text(cpp.read_text() + "\nthis is not C++;\n")
+    with pytest.raises(host.HostBuildError, match=r"g\+\+ failed on wavecomp_engine.cpp") as err:
+        host.build(result, cache_dir=tmp_path / "cache")
+    log = Path(str(err.value).split("full log: ")[1].split(")")[0])
+    assert "this is not C++" in log.read_text()
+    assert sorted(p.suffix for p in (tmp_path / "cache" / "host").iterdir()) == [".lock", ".log"]
+    monkeypatch.setattr(host.shutil, "which", lambda name: None)
+    with pytest.raises(host.HostBuildError, match=r"g\+\+ not found on PATH: install g\+\+"):
+        host.build(result)
+
+
+def test_sim_target_cmsis_writes_the_reference_wav(tmp_path):
+    net = wavecomp.load()
+    tone = write_tone(tmp_path / "tri.wav", f0=110, f1=880, seconds=0.25, amplitude=1.9)
+    for rounding in fixed.ROUNDING_MODES:
+        controls = {"e0": 1.0, "e1": 0.25}
+        ref = render_wav(net, tone, tmp_path / "ref.wav", controls=controls, rounding=rounding)
+        mcu = render_wav(
+            net, tone, tmp_path / "mcu.wav", controls=controls, rounding=rounding, target="cmsis"
+        )
+        assert (tmp_path / "ref.wav").read_bytes() == (tmp_path / "mcu.wav").read_bytes()
+        assert mcu.clipped == ref.clipped and "cmsis: q12 engine" in mcu.describe()
+
+
+# ---- Cortex-M7 cross compile (the engine, CMSIS-DSP files, and main.cpp on a libDaisy stub) ----
+DAISY_PATCH_STUB = """\
+// Test stub: the slice of libDaisy's API the emitted main.cpp uses (signatures as libDaisy's).
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+namespace daisy {
+struct FontDef { uint8_t FontWidth; uint8_t FontHeight; const uint16_t* data; };
+extern FontDef Font_7x10;
+struct SaiHandle {
+  struct Config {
+    enum class SampleRate { SAI_8KHZ, SAI_16KHZ, SAI_32KHZ, SAI_48KHZ, SAI_96KHZ };
+  };
+};
+class AudioHandle {
+ public:
+  typedef const float* const* InputBuffer;
+  typedef float** OutputBuffer;
+  typedef void (*AudioCallback)(InputBuffer in, OutputBuffer out, size_t size);
+};
+struct OledDisplayStub {
+  void Fill(bool on);
+  void SetCursor(uint16_t x, uint16_t y);
+  char WriteString(const char* str, FontDef font, bool on);
+  void Update();
+};
+class DaisyPatch {
+ public:
+  enum Ctrl { CTRL_1, CTRL_2, CTRL_3, CTRL_4, CTRL_LAST };
+  void Init(bool boost = false);
+  void DelayMs(size_t del);
+  void StartAudio(AudioHandle::AudioCallback cb);
+  void SetAudioSampleRate(SaiHandle::Config::SampleRate samplerate);
+  float AudioSampleRate();
+  void SetAudioBlockSize(size_t size);
+  size_t AudioBlockSize();
+  void StartAdc();
+  void ProcessAllControls();
+  float GetKnobValue(Ctrl k);
+  OledDisplayStub display;
+};
+}  // namespace daisy
+"""
+CPU_LOAD_STUB = """\
+#pragma once
+namespace daisy {
+class CpuLoadMeter {
+ public:
+  void Init(float sampleRateInHz, int blockSizeInSamples, float smoothingFilterCutoffHz = 1.0f);
+  void OnBlockStart();
+  void OnBlockEnd();
+  float GetAvgCpuLoad() const;
+  float GetMinCpuLoad() const;
+  float GetMaxCpuLoad() const;
+};
+}  // namespace daisy
+"""
+
+
+@pytest.mark.skipif(shutil.which("arm-none-eabi-g++") is None, reason="needs arm-none-eabi-g++")
+@pytest.mark.parametrize(
+    ("numerics", "kernel"), list(itertools.product(emit.NUMERICS, emit.KERNELS))
+)
+def test_cortex_m7_cross_compile(numerics, kernel, tmp_path):
+    result = emit.emit(wavecomp.load(), tmp_path / "out", numerics=numerics, kernel=kernel)
+    dsp = cmsis_dsp.ensure()
+    includes = [f"-I{d}" for d in [*result.include_dirs, *dsp.include_dirs]]
+    defines = [f"-D{d}" for d in result.defines]
+    common = [*ARM_FLAGS, "-ffp-contract=off", "-Wall", "-Wextra", "-Werror", *defines]
+    cxx = [*common, "-std=c++17", "-fno-exceptions", "-fno-rtti", "-c"]
+    for opt in ("-O3", "-O0"):  # -O0: the inline-asm helpers must not rely on optimisation
+        for src in result.engine_sources:
+            compile_arm(["arm-none-eabi-g++", *cxx, opt, *includes, str(src)], tmp_path)
+    for rel in result.cmsis_sources:
+        cc = ["arm-none-eabi-gcc", *ARM_FLAGS, "-ffp-contract=off", *defines, "-O3", "-c"]
+        compile_arm([*cc, *includes, str(dsp.source(rel))], tmp_path)
+    stub = tmp_path / "libdaisy_stub"
+    (stub / "util").mkdir(parents=True)
+    (stub / "daisy_patch.h").write_text(DAISY_PATCH_STUB)
+    (stub / "util" / "CpuLoadMeter.h").write_text(CPU_LOAD_STUB)
+    main_cpp = result.out_dir / "daisy" / "main.cpp"
+    for rate in ("48000", "96000"):
+        rate_flags = [f"-I{stub}", f"-I{result.engine_dir}", f"-DWAVECOMP_SAMPLE_RATE={rate}"]
+        compile_arm(["arm-none-eabi-g++", *cxx, "-O2", *rate_flags, str(main_cpp)], tmp_path)
+
+
+def compile_arm(cmd: list[str], tmp_path: Path) -> None:
+    run = subprocess.run([*cmd, "-o", str(tmp_path / "x.o")], capture_output=True, text=True)
+    assert run.returncode == 0, f"{' '.join(cmd)}\n{run.stderr}"

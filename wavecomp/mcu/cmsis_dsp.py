@@ -1,0 +1,181 @@
+"""The CMSIS-DSP sources, fetched at build time from the pinned PyPI sdist (never committed).
+
+Contract (the Cortex-M7 build in ``wavecomp.mcu.m7`` relies on it)::
+
+    dsp = cmsis_dsp.ensure()      # downloads + extracts once, then returns at once
+    dsp.root                      # the sdist's CMSIS-DSP tree (Include/, PrivateInclude/, Source/)
+    dsp.include_dirs              # [root/Include, root/PrivateInclude]
+    dsp.source("Source/BasicMathFunctions/arm_dot_prod_q15.c")   # -> Path, checked to exist
+
+The ``cmsisdsp`` sdist carries the library's C sources next to its Python wrapper; it is
+downloaded with pip (``pip download --no-binary cmsisdsp --no-deps cmsisdsp==1.10.3`` --
+``--no-binary :all:`` would also try to build pip's own build dependencies from source), its
+sha256 is checked, and it is extracted into ``<cache>/cmsis-dsp-<version>/``. The cache is
+``$WAVECOMP_CACHE`` or ``${XDG_CACHE_HOME:-~/.cache}/wavecomp``. A file lock plus
+extract-to-temp-then-rename make it safe for parallel pytest workers. Offline, point
+``WAVECOMP_CMSIS_DSP_SDIST`` at a copy of the sdist.
+
+CMSIS-DSP also needs CMSIS Core's ``cmsis_compiler.h`` (compiler macros and the DSP
+intrinsics); that is not in any registry, so the emitted engine carries wavecomp's own shim
+(``firmware/engine/cmsis_shim``). Host builds do not use ``-D__GNUC_PYTHON__`` (what the
+sdist's Python wrapper builds with): it skips ``cmsis_compiler.h`` and switches the DSP code
+paths off, so the host would run different CMSIS code than the Cortex-M7.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+VERSION = "1.10.3"
+SDIST_NAME = f"cmsisdsp-{VERSION}.tar.gz"
+SDIST_SHA256 = "307d32298faa7c58db912851027fce35f886fec7eb1a27c4b309ce1a97f47519"
+SDIST_ENV = "WAVECOMP_CMSIS_DSP_SDIST"
+EXTRACT = ("Include/", "PrivateInclude/", "Source/", "LICENSE")
+"""The parts of the sdist a C build needs (the rest is the Python wrapper)."""
+COMPLETE_MARKER = ".wavecomp-complete"
+DOWNLOAD_TIMEOUT_S = 600
+
+
+class CmsisDspError(RuntimeError):
+    """The CMSIS-DSP sources could not be fetched or lack a file; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class CmsisDsp:
+    """An extracted CMSIS-DSP source tree."""
+
+    root: Path
+
+    @property
+    def include_dirs(self) -> list[Path]:
+        return [self.root / "Include", self.root / "PrivateInclude"]
+
+    def source(self, rel: str) -> Path:
+        """A source file by its path relative to the CMSIS-DSP root."""
+        path = self.root / rel
+        if not path.is_file():
+            raise CmsisDspError(
+                f"CMSIS-DSP {VERSION} has no {rel} (looked in {self.root}); check the name "
+                "against the Source/ folder"
+            )
+        return path
+
+
+def cache_root() -> Path:
+    """``$WAVECOMP_CACHE``, else ``${XDG_CACHE_HOME:-~/.cache}/wavecomp``."""
+    if os.environ.get("WAVECOMP_CACHE"):
+        return Path(os.environ["WAVECOMP_CACHE"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "wavecomp"
+
+
+@contextlib.contextmanager
+def locked(lock_path: Path) -> Iterator[None]:
+    """An exclusive inter-process lock (flock) held for the ``with`` block."""
+    with open(lock_path, "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def ensure(cache_dir: Path | None = None) -> CmsisDsp:
+    """The pinned CMSIS-DSP sources, downloading and extracting them on first use."""
+    root = Path(cache_dir) if cache_dir is not None else cache_root()
+    target = root / f"cmsis-dsp-{VERSION}"
+    if (target / COMPLETE_MARKER).is_file():
+        return CmsisDsp(target)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise CmsisDspError(
+            f"cannot create the wavecomp cache folder {root} ({err.strerror}); set "
+            "WAVECOMP_CACHE to a writable folder"
+        ) from None
+    with locked(root / f"cmsis-dsp-{VERSION}.lock"):
+        if (target / COMPLETE_MARKER).is_file():  # another process finished meanwhile
+            return CmsisDsp(target)
+        staging = Path(tempfile.mkdtemp(prefix=".cmsis-dsp-", dir=root))
+        try:
+            sdist = _sdist(staging)
+            _check_sha256(sdist)
+            tree = staging / "tree"
+            _extract(sdist, tree)
+            (tree / COMPLETE_MARKER).write_text(f"cmsisdsp {VERSION} sdist {SDIST_SHA256}\n")
+            shutil.rmtree(target, ignore_errors=True)  # a partial tree from a killed run
+            tree.rename(target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return CmsisDsp(target)
+
+
+def _sdist(staging: Path) -> Path:
+    """The sdist: ``$WAVECOMP_CMSIS_DSP_SDIST`` if set, else downloaded with pip."""
+    if os.environ.get(SDIST_ENV):
+        path = Path(os.environ[SDIST_ENV])
+        if not path.is_file():
+            raise CmsisDspError(f"{SDIST_ENV}={path}: no such file; unset it to download")
+        return path
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-binary",
+        "cmsisdsp",
+        "--no-deps",
+        f"cmsisdsp=={VERSION}",
+        "-d",
+        str(staging),
+    ]
+    try:
+        run = subprocess.run(cmd, capture_output=True, text=True, timeout=DOWNLOAD_TIMEOUT_S)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        raise CmsisDspError(f"pip download of cmsisdsp=={VERSION} did not run ({err})") from None
+    path = staging / SDIST_NAME
+    if run.returncode != 0 or not path.is_file():
+        tail = "\n".join((run.stderr or run.stdout).strip().splitlines()[-5:])
+        raise CmsisDspError(
+            f"could not download the CMSIS-DSP sources (`{' '.join(cmd[2:])}` failed):\n{tail}\n"
+            f"Check the network/PyPI access, or download {SDIST_NAME} elsewhere and set "
+            f"{SDIST_ENV} to its path"
+        )
+    return path
+
+
+def _check_sha256(path: Path) -> None:
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != SDIST_SHA256:
+        raise CmsisDspError(
+            f"{path}: sha256 {digest} is not the pinned {SDIST_NAME} ({SDIST_SHA256}); "
+            "refusing to build from unexpected sources"
+        )
+
+
+def _extract(sdist: Path, dest: Path) -> None:
+    """Extract the C library parts of the sdist (its top folder stripped) into ``dest``."""
+    prefix = f"cmsisdsp-{VERSION}/"
+    with tarfile.open(sdist, "r:gz") as tar:
+        members = []
+        for member in tar.getmembers():
+            if not member.name.startswith(prefix):
+                continue
+            rel = member.name[len(prefix) :]
+            if any(rel == part or rel.startswith(part) for part in EXTRACT):
+                member.name = rel
+                members.append(member)
+        if not members:
+            raise CmsisDspError(f"{sdist}: no CMSIS-DSP sources inside (unexpected layout)")
+        tar.extractall(dest, members=members, filter="data")

@@ -1,0 +1,209 @@
+"""Build an emitted engine with the host compiler and run it: the bit-exact tests and
+``wavecomp sim --target cmsis``.
+
+``build(result)`` compiles ``engine_sources`` (g++, C++17) and the CMSIS-DSP files the
+engine uses (gcc) together with ``firmware/host/wavecomp_host.cpp`` into a shared library,
+cached under ``<cache>/host/<key>/`` where the key hashes every source byte, the flags and
+the compiler version -- so rebuilding the same engine (in any folder, from any pytest
+worker) is a cache hit. A file lock and build-in-temp-then-rename make parallel builds safe.
+``HostEngine.run(x)`` resets the engine and steps it over every frame through ctypes.
+
+Host flags mirror the Cortex-M7 build where it matters: ``-ffp-contract=off`` (no fused
+multiply-add, so floats round the same), ``-DARM_MATH_LOOPUNROLL`` (the same CMSIS-DSP
+summation order), and the CMSIS core shim, which on the host supplies the DSP intrinsics as
+exact C and lets CMSIS-DSP take the same DSP code paths as on the Cortex-M7.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import hashlib
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from wavecomp import fixed
+from wavecomp.ir import Network
+from wavecomp.mcu import cmsis_dsp
+from wavecomp.mcu.emit import FIRMWARE_DIR, EmitResult, Kernel, Numerics, emit
+
+HARNESS = FIRMWARE_DIR / "host" / "wavecomp_host.cpp"
+LIBRARY = "libwavecomp_engine.so"
+CACHE_FORMAT = 1
+"""Bump when the cache folder's layout or the harness's exported functions change."""
+COMMON_FLAGS = ("-O2", "-fPIC", "-ffp-contract=off", "-fvisibility=hidden")
+CXX_FLAGS = ("-std=c++17", "-fno-exceptions", "-fno-rtti", "-Wall", "-Wextra")
+C_FLAGS = ("-std=gnu11",)
+DEFINES = ("ARM_MATH_LOOPUNROLL",)
+BUILD_TIMEOUT_S = 600
+TOOLS = {"g++": "g++ (Debian: build-essential)", "gcc": "gcc (Debian: build-essential)"}
+
+
+class HostBuildError(RuntimeError):
+    """The host compiler failed or is missing; the message names the tool or file and the log."""
+
+
+@dataclass(frozen=True)
+class HostEngine:
+    """A built engine library, ready to run."""
+
+    library: Path
+    numerics: Numerics
+    inputs: int
+    outputs: int
+    cached: bool
+
+    def run(self, x: np.ndarray) -> np.ndarray:
+        """From reset, one engine_step per frame: (T, inputs) -> (T, outputs).
+
+        q12 takes and returns Q4.12 raw int16; f32 takes and returns float32 model units.
+        """
+        dtype = np.int16 if self.numerics == "q12" else np.float32
+        x = np.asarray(x)
+        if x.ndim != 2 or x.shape[1] != self.inputs:
+            raise ValueError(f"inputs must have shape (T, {self.inputs}), got {x.shape}")
+        if self.numerics == "q12" and not np.issubdtype(x.dtype, np.integer):
+            raise ValueError(f"q12 inputs are Q4.12 raw integers, got {x.dtype}")
+        x = np.ascontiguousarray(x, dtype=dtype)
+        y = np.zeros((x.shape[0], self.outputs), dtype=dtype)
+        lib = _load(self.library)
+        lib.wavecomp_host_run(x.ctypes.data, y.ctypes.data, ctypes.c_int64(x.shape[0]))
+        return y
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise HostBuildError(f"{name} not found on PATH: install {TOOLS[name]} (./bootstrap.sh)")
+    return path
+
+
+@functools.cache
+def _version(tool: str) -> str:
+    run = subprocess.run([tool, "--version"], capture_output=True, text=True, check=False)
+    return run.stdout.splitlines()[0] if run.stdout else tool
+
+
+def _load(path: Path) -> ctypes.CDLL:
+    lib = ctypes.CDLL(str(path))
+    lib.wavecomp_host_run.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64]
+    lib.wavecomp_host_run.restype = None
+    return lib
+
+
+def _key(sources: list[tuple[str, bytes]], flags: list[str], versions: list[str]) -> str:
+    h = hashlib.sha256(f"format {CACHE_FORMAT}\n".encode())
+    for line in (*versions, " ".join(flags)):
+        h.update(line.encode() + b"\n")
+    for name, data in sources:
+        h.update(f"{name} {len(data)}\n".encode())
+        h.update(data)
+    return h.hexdigest()[:24]
+
+
+def build(result: EmitResult, *, cache_dir: Path | None = None) -> HostEngine:
+    """Compile the emitted engine into a cached shared library (see the module docstring)."""
+    cxx, cc = _tool("g++"), _tool("gcc")
+    root = (Path(cache_dir) if cache_dir is not None else cmsis_dsp.cache_root()) / "host"
+    dsp = cmsis_dsp.ensure() if result.cmsis_sources else None
+    cmsis_files = [dsp.source(rel) for rel in result.cmsis_sources] if dsp else []
+    # every file the compiler can read, by a location-independent name
+    engine_files = sorted(p for p in result.engine_dir.rglob("*") if p.is_file())
+    sources = [(f"engine/{p.relative_to(result.engine_dir)}", p.read_bytes()) for p in engine_files]
+    sources.append((f"harness/{HARNESS.name}", HARNESS.read_bytes()))
+    sources += [
+        (f"cmsis/{rel}", p.read_bytes())
+        for rel, p in zip(result.cmsis_sources, cmsis_files, strict=True)
+    ]
+    flags = [*COMMON_FLAGS, *CXX_FLAGS, *C_FLAGS, *(f"-D{d}" for d in DEFINES)]
+    key = _key(sources, flags, [_version(cxx), _version(cc), f"cmsis-dsp {cmsis_dsp.VERSION}"])
+    folder = root / key
+    library = folder / LIBRARY
+    if library.is_file():
+        return _engine(library, result.numerics, cached=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise HostBuildError(
+            f"cannot create the host build cache {root} ({err.strerror}); set WAVECOMP_CACHE "
+            "to a writable folder"
+        ) from None
+    with cmsis_dsp.locked(root / f"{key}.lock"):
+        if library.is_file():
+            return _engine(library, result.numerics, cached=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=root))
+        try:
+            _compile(cxx, cc, result, cmsis_files, dsp, staging, root / f"{key}.log")
+            shutil.rmtree(folder, ignore_errors=True)  # a damaged entry
+            staging.rename(folder)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return _engine(library, result.numerics, cached=False)
+
+
+def _compile(
+    cxx: str,
+    cc: str,
+    result: EmitResult,
+    cmsis_files: list[Path],
+    dsp: cmsis_dsp.CmsisDsp | None,
+    out: Path,
+    log: Path,
+) -> None:
+    includes = [*result.include_dirs, *(dsp.include_dirs if dsp else [])]
+    common = [*COMMON_FLAGS, *(f"-D{d}" for d in DEFINES), *(f"-I{d}" for d in includes)]
+    objects = []
+    jobs = [(cxx, [*CXX_FLAGS], src, f"engine_{src.stem}.o") for src in result.engine_sources]
+    jobs.append((cxx, [*CXX_FLAGS], HARNESS, "harness.o"))
+    jobs += [(cc, [*C_FLAGS], src, f"cmsis_{src.stem}.o") for src in cmsis_files]
+    for tool, flags, src, obj in jobs:
+        _run([tool, *common, *flags, "-c", str(src), "-o", str(out / obj)], src.name, log)
+        objects.append(str(out / obj))
+    _run([cxx, "-shared", *objects, "-o", str(out / LIBRARY)], LIBRARY, log)
+    for obj in objects:
+        Path(obj).unlink()
+
+
+def _run(cmd: list[str], what: str, log: Path) -> None:
+    """Run one compiler step; on failure keep its full output in ``log`` and raise."""
+    try:
+        run = subprocess.run(cmd, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        raise HostBuildError(f"{Path(cmd[0]).name} timed out building {what}") from None
+    if run.returncode != 0:
+        log.write_text(" ".join(cmd) + "\n" + run.stdout + run.stderr)
+        errors = [ln for ln in run.stderr.splitlines() if "error" in ln.lower()][:8]
+        detail = "\n".join(errors or run.stderr.splitlines()[-8:])
+        raise HostBuildError(f"{Path(cmd[0]).name} failed on {what} (full log: {log}):\n{detail}")
+
+
+def _engine(library: Path, numerics: Numerics, *, cached: bool) -> HostEngine:
+    lib = _load(library)
+    return HostEngine(
+        library=library,
+        numerics=numerics,
+        inputs=int(lib.wavecomp_host_inputs()),
+        outputs=int(lib.wavecomp_host_outputs()),
+        cached=cached,
+    )
+
+
+def run(
+    net: Network,
+    x: np.ndarray,
+    *,
+    numerics: Numerics = "q12",
+    kernel: Kernel = "fused",
+    rounding: fixed.Rounding = fixed.DEFAULT_ROUNDING,
+    cache_dir: Path | None = None,
+) -> np.ndarray:
+    """Emit ``net`` (into a temporary folder), build it (cached) and run it on ``x``."""
+    with tempfile.TemporaryDirectory(prefix="wavecomp-mcu-") as tmp:
+        result = emit(net, Path(tmp) / "out", numerics=numerics, kernel=kernel, rounding=rounding)
+        engine = build(result, cache_dir=cache_dir)
+    return engine.run(x)
