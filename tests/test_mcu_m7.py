@@ -1,0 +1,404 @@
+"""The C++ engine on an emulated Cortex-M7: bit-exact outputs, instruction counts, size and fit.
+
+Each case emits an engine (``wavecomp.mcu.emit``), cross-compiles it with the bare-metal
+harness (``firmware/m7_harness``) and runs it on QEMU ``mps2-an500`` (a Cortex-M7 with the
+double-precision FPU), comparing every output sample of every channel with the reference.
+The instruction counter is checked exactly against hand-written assembly engines whose
+instruction counts are known. QEMU counts instructions, not cycles.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import wavecomp
+from wavecomp import fixed, reference
+from wavecomp.frontend.spec import PRESETS
+from wavecomp.ir import ConvLayer, Network
+from wavecomp.mcu import m7
+from wavecomp.mcu.emit import emit
+from wavecomp.reference.float_ref import run_f32, run_f64
+from wavecomp.testing import random_inputs, random_network
+
+N_SAMPLES = 2000
+REPO_ROOT = Path(__file__).resolve().parents[1]
+# Shared by all tests and xdist workers: builds are keyed by content and published atomically.
+M7_CACHE = REPO_ROOT / "build" / "m7-cache"
+
+KERNELS = ("cmsis", "fused")
+COMBOS = list(itertools.product(KERNELS, fixed.ROUNDING_MODES))
+RANDOM_SEEDS = range(10)
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+
+def mcu_preset_network(seed: int = 3) -> Network:
+    """The ``mcu`` preset's shape (4 dilated K=4 convs, 1x1 convs, 8->1) with random weights."""
+    spec = PRESETS["mcu"]
+    rng = np.random.default_rng(seed)
+    layers = []
+    c_in = spec.in_channels
+    for name, ls in zip(spec.layer_names(), spec.layers, strict=True):
+        w = np.rint(
+            rng.normal(0, 4096 / np.sqrt(ls.kernel_size * c_in), (ls.kernel_size, c_in, ls.filters))
+        ).astype(np.int16)
+        b = np.rint(rng.normal(0, 1024, ls.filters)).astype(np.int16)
+        layers.append(ConvLayer(name, w, b, ls.dilation, ls.activation))
+        c_in = ls.filters
+    return Network(layers, spec.io, name="mcu")
+
+
+def assert_bit_exact(expected: np.ndarray, got: np.ndarray, what: str) -> None:
+    """Every sample of every channel equal; otherwise name the first mismatches."""
+    assert got.shape == expected.shape, f"{what}: shape {got.shape} != {expected.shape}"
+    bad = np.argwhere(got != expected)
+    if bad.size:
+        first = ", ".join(
+            f"t={t} ch={c}: expected {expected[t, c]}, got {got[t, c]}" for t, c in bad[:5]
+        )
+        raise AssertionError(f"{what}: {len(bad)} of {expected.size} samples differ ({first})")
+
+
+def run_on_m7(
+    net: Network,
+    x: np.ndarray,
+    out: Path,
+    *,
+    numerics: str = "q12",
+    kernel: str = "fused",
+    rounding: fixed.Rounding = fixed.DEFAULT_ROUNDING,
+) -> tuple[m7.M7Build, m7.M7Run]:
+    result = emit(net, out, numerics=numerics, kernel=kernel, rounding=rounding)
+    build = m7.build_m7(result, M7_CACHE)
+    inputs = x if numerics == "q12" else fixed.from_q12(x).astype(np.float32)
+    return build, m7.run_qemu(build, inputs)
+
+
+def reproducer(net: Network, tmp_path: Path) -> str:
+    """Save the IR next to the test's files (pytest keeps them) and say where it is."""
+    path = net.save(tmp_path / "net.npz")
+    seed = net.metadata.get("seed")
+    return f"IR: {path}" + (f", random_network({seed})" if seed is not None else "")
+
+
+def check_q12(net: Network, x: np.ndarray, tmp_path: Path, kernel: str, rounding: str) -> m7.M7Run:
+    where = reproducer(net, tmp_path)
+    _, run = run_on_m7(net, x, tmp_path / "emit", kernel=kernel, rounding=rounding)
+    expected = reference.run(net, x, rounding=rounding)
+    assert_bit_exact(expected, run.outputs, f"{net.name} q12 {kernel}/{rounding} ({where})")
+    return run
+
+
+# ---------------------------------------------------------------------------------------------
+# the instruction counter, against assembly engines with known counts
+
+
+@dataclass
+class HandWrittenEngine:
+    """A stand-in for an emitted engine (the fields ``build_m7`` reads)."""
+
+    engine_dir: Path
+    engine_sources: list[Path]
+    cmsis_sources: list[str] = field(default_factory=list)
+    include_dirs: list[Path] = field(default_factory=list)
+    defines: list[str] = field(default_factory=list)
+
+
+ENGINE_HEADER = """\
+#pragma once
+#include <stdint.h>
+namespace wavecomp {
+constexpr int kInputs = 2;
+constexpr int kOutputs = 1;
+using sample_t = int16_t;
+void engine_reset();
+void engine_step(const sample_t* in, sample_t* out);
+}  // namespace wavecomp
+"""
+
+# engine_step: out[0] = in[1], then spin in[0] times. Instructions per step, exactly:
+# ldrh, ldrh, strh, cbz, bx lr (5) plus subs/bne (2) per spin = 5 + 2 * in[0].
+# engine_reset spins 100,000 times: 200,000 instructions the counter must NOT see.
+COUNTING_ENGINE = """\
+#include "wavecomp_engine.h"
+namespace wavecomp {
+__attribute__((naked)) void engine_reset() {
+    __asm__ volatile(
+        "ldr r0, =100000\\n"
+        "1: subs r0, r0, #1\\n"
+        "bne 1b\\n"
+        "bx lr\\n");
+}
+__attribute__((naked)) void engine_step(const sample_t*, sample_t*) {
+    __asm__ volatile(
+        "ldrh r2, [r0]\\n"
+        "ldrh r3, [r0, #2]\\n"
+        "strh r3, [r1]\\n"
+        "cbz r2, 2f\\n"
+        "1: subs r2, r2, #1\\n"
+        "bne 1b\\n"
+        "2: bx lr\\n");
+}
+}  // namespace wavecomp
+"""
+
+
+def hand_written_engine(folder: Path, body: str) -> HandWrittenEngine:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "wavecomp_engine.h").write_text(ENGINE_HEADER)
+    (folder / "engine.cpp").write_text(body)
+    return HandWrittenEngine(folder, [folder / "engine.cpp"])
+
+
+def test_instruction_count_is_exact(tmp_path):
+    build = m7.build_m7(hand_written_engine(tmp_path / "engine", COUNTING_ENGINE), M7_CACHE)
+    rng = np.random.default_rng(7)
+    x = np.stack([rng.integers(0, 50, 3000), rng.integers(-32768, 32768, 3000)], axis=1)
+    x = x.astype(np.int16)
+    run = m7.run_qemu(build, x)
+    per_step = 5 + 2 * x[:, 0].astype(np.int64)
+    assert run.steps == 3000
+    assert run.instructions == int(per_step.sum())
+    assert run.min_step_instructions == int(per_step.min())
+    assert run.max_step_instructions == int(per_step.max())
+    assert_bit_exact(x[:, 1:], run.outputs, "counting engine passes in[1] through")
+
+
+FAULTING_ENGINE = """\
+#include "wavecomp_engine.h"
+namespace wavecomp {
+void engine_reset() {}
+void engine_step(const sample_t* in, sample_t* out) {
+    if (in[0] == 42) {
+        __builtin_trap();  // udf: an UNDEFINED instruction -> UsageFault
+    }
+    out[0] = in[1];
+}
+}  // namespace wavecomp
+"""
+
+HANGING_ENGINE = """\
+#include "wavecomp_engine.h"
+namespace wavecomp {
+void engine_reset() {}
+void engine_step(const sample_t*, sample_t*) {
+    for (;;) {
+        __asm__ volatile("");
+    }
+}
+}  // namespace wavecomp
+"""
+
+
+def test_engine_fault_is_reported(tmp_path):
+    build = m7.build_m7(hand_written_engine(tmp_path / "engine", FAULTING_ENGINE), M7_CACHE)
+    x = np.zeros((100, 2), dtype=np.int16)
+    assert m7.run_qemu(build, x).steps == 100
+    x[50, 0] = 42
+    with pytest.raises(m7.M7Error, match="CPU fault at pc=0x"):
+        m7.run_qemu(build, x)
+
+
+def test_hanging_engine_times_out(tmp_path):
+    build = m7.build_m7(hand_written_engine(tmp_path / "engine", HANGING_ENGINE), M7_CACHE)
+    with pytest.raises(m7.M7Error, match="did not finish"):
+        m7.run_qemu(build, np.zeros((4, 2), dtype=np.int16), timeout=2)
+
+
+def test_inputs_are_checked(tmp_path):
+    build = m7.build_m7(hand_written_engine(tmp_path / "engine", COUNTING_ENGINE), M7_CACHE)
+    with pytest.raises(ValueError, match=r"shape \(T, 2\)"):
+        m7.run_qemu(build, np.zeros((4, 3), dtype=np.int16))
+    with pytest.raises(ValueError, match=r"Q4\.12 raw integers"):
+        m7.run_qemu(build, np.zeros((4, 2), dtype=np.float32))
+
+
+def test_build_is_cached_across_emit_folders(tmp_path):
+    first = m7.build_m7(hand_written_engine(tmp_path / "a", COUNTING_ENGINE), M7_CACHE)
+    second = m7.build_m7(hand_written_engine(tmp_path / "b", COUNTING_ENGINE), M7_CACHE)
+    changed = m7.build_m7(
+        hand_written_engine(tmp_path / "c", COUNTING_ENGINE.replace("100000", "100001")), M7_CACHE
+    )
+    assert first.elf == second.elf
+    assert changed.elf != first.elf
+
+
+def test_missing_tool_names_the_package(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(m7.M7Error, match="apt-get install qemu-system-arm"):
+        m7.tool("qemu-system-arm")
+
+
+# ---------------------------------------------------------------------------------------------
+# q12: bit-exact with the reference on the emulated M7
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("kernel", "rounding"), COMBOS)
+def test_default_model_q12(tmp_path, kernel, rounding):
+    net = wavecomp.load()
+    x = random_inputs(N_SAMPLES, net.in_channels, 5)
+    run = check_q12(net, x, tmp_path, kernel, rounding)
+    # SMLAD does 2 MACs per instruction: fewer than MACs/2 instructions means skipped work.
+    assert run.min_step_instructions >= net.macs_per_sample / 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("kernel", "rounding"), [("cmsis", "floor"), ("fused", "half_up")])
+def test_mcu_preset_q12(tmp_path, kernel, rounding):
+    net = mcu_preset_network()
+    x = random_inputs(N_SAMPLES, net.in_channels, 9)
+    run = check_q12(net, x, tmp_path, kernel, rounding)
+    assert run.min_step_instructions >= net.macs_per_sample / 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kernel", KERNELS)
+@pytest.mark.parametrize("seed", RANDOM_SEEDS)
+def test_random_network_q12(tmp_path, seed, kernel):
+    """Every random net through both kernels; the rounding mode alternates with the seed."""
+    rounding = fixed.ROUNDING_MODES[seed % 2]
+    net = random_network(seed)
+    x = random_inputs(N_SAMPLES, net.in_channels, 100 + seed)
+    check_q12(net, x, tmp_path, kernel, rounding)
+
+
+@pytest.mark.slow
+def test_a_wrong_engine_is_caught(tmp_path):
+    """The comparison can fail: an engine built from a net with one bias off by 1 LSB."""
+    net = wavecomp.load()
+    last = net.layers[-1]
+    bias = last.bias.copy()
+    bias[0] += 1
+    wrong = Network(
+        [
+            *net.layers[:-1],
+            ConvLayer(last.name, last.weights, bias, last.dilation, last.activation),
+        ],
+        net.io,
+        name="off-by-one",
+    )
+    x = random_inputs(N_SAMPLES, net.in_channels, 5)
+    _, run = run_on_m7(wrong, x, tmp_path / "emit")
+    with pytest.raises(AssertionError, match="samples differ"):
+        assert_bit_exact(reference.run(net, x), run.outputs, "deliberately wrong engine")
+    corrupted = reference.run(net, x)
+    corrupted[N_SAMPLES - 1, net.out_channels - 1] ^= 1
+    with pytest.raises(AssertionError, match=r"1 of \d+ samples differ"):
+        assert_bit_exact(reference.run(net, x), corrupted, "one flipped bit")
+
+
+# ---------------------------------------------------------------------------------------------
+# f32: bit-exact with the same-order float32 reference
+
+
+def f32_cases() -> list[tuple[str, str]]:
+    models = ["default", "mcu", "random1", "random4", "random6"]
+    return list(itertools.product(models, KERNELS))
+
+
+def f32_network(model: str) -> Network:
+    if model == "default":
+        return wavecomp.load()
+    if model == "mcu":
+        return mcu_preset_network()
+    return random_network(int(model.removeprefix("random")))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("model", "kernel"), f32_cases())
+def test_f32(tmp_path, model, kernel):
+    net = f32_network(model)
+    where = reproducer(net, tmp_path)
+    x = random_inputs(N_SAMPLES, net.in_channels, 21)
+    _, run = run_on_m7(net, x, tmp_path / "emit", numerics="f32", kernel=kernel)
+    xf = fixed.from_q12(x).astype(np.float32)
+    assert run.outputs.dtype == np.float32
+    assert_bit_exact(run_f32(net, xf), run.outputs, f"{net.name} f32 {kernel} ({where})")
+    # and within float32 rounding of the exact (float64) network
+    exact = run_f64(net, xf)
+    scale = max(1.0, float(np.abs(exact).max()))
+    assert float(np.abs(run.outputs - exact).max()) <= 1e-5 * scale
+
+
+# ---------------------------------------------------------------------------------------------
+# size and fit
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kernel", KERNELS)
+def test_default_model_fits_the_daisy(tmp_path, kernel):
+    net = wavecomp.load()
+    x = random_inputs(256, net.in_channels, 1)
+    build, run = run_on_m7(net, x, tmp_path / "emit", kernel=kernel)
+    size = m7.size(build)
+    for section in size.sections:
+        if section.size:  # the link map accounts for every byte of every section
+            assert sum(section.by_origin.values()) == section.size, section
+    origins = size.by_origin()
+    assert origins["engine"] > 0 and origins["harness"] > 0
+    assert size.text() >= 2 * net.params  # int16 weights are const: in flash
+    assert size.text() < size.text(model_only=False)  # the harness is not counted
+    fit = m7.fits_daisy(size, stack_bytes=run.stack_bytes)
+    assert fit.fits, fit.verdict
+    assert fit.verdict.startswith("fits the Daisy")
+    assert 0 < run.stack_bytes < 4096
+
+
+def synthetic_size(**section_bytes: int) -> m7.M7Size:
+    return m7.M7Size(
+        tuple(m7.SectionUse(f".{name}", 0, n, {"engine": n}) for name, n in section_bytes.items())
+    )
+
+
+def test_fit_verdicts():
+    small = m7.fits_daisy(synthetic_size(text=10_000, bss=2_000), stack_bytes=300)
+    assert small.fits
+    assert {r.memory: r.used for r in small.rows} == {
+        "flash": 10_000,
+        "AXI SRAM": 2_000,
+        "DTCM": 300,
+        "ITCM": 0,
+    }
+    too_big = m7.fits_daisy(synthetic_size(text=100_000, rodata=40_000))
+    assert not too_big.fits
+    assert "flash needs 136.7 KB > 128.0 KB" in too_big.verdict
+    assert "BOOT_QSPI" in too_big.verdict
+    state = m7.fits_daisy(synthetic_size(text=1_000, dtcmram_bss=200 * 1024))
+    assert not state.fits and "DTCM needs" in state.verdict
+    odd = m7.fits_daisy(synthetic_size(text=1_000, ccmram=64))
+    assert not odd.fits and ".ccmram has no Daisy memory" in odd.verdict
+
+
+LINK_MAP = """\
+Linker script and memory map
+
+.text           0x00000040      0x90
+ *(.text .text.*)
+ .text          0x00000040       0x34 /b/harness__startup.o
+                0x00000040                Reset_Handler
+ .text._ZN8wavecomp11engine_stepEPKsPs
+                0x00000074       0x40 /b/engine__engine.o
+                0x00000074                wavecomp::engine_step(short const*, short*)
+ .text.arm_dot_prod_q15
+                0x000000b4       0x10 /cache/objects/cmsis__arm_dot_prod_q15-0123.o
+ .text.memcpy   0x000000c4        0x8 /usr/lib/arm-none-eabi/lib/libc_nano.a(libc_a-memcpy.o)
+ *fill*         0x000000cc        0x4
+
+.bss            0x20000000       0x20
+ .bss.state     0x20000000       0x20 /b/engine__engine.o
+"""
+
+
+def test_link_map_attribution():
+    assert m7.parse_link_map(LINK_MAP) == {
+        ".text": {"harness": 0x34, "engine": 0x40, "cmsis-dsp": 0x10, "runtime": 0x8, "linker": 4},
+        ".bss": {"engine": 0x20},
+    }
