@@ -27,12 +27,11 @@ import numpy as np
 
 import wavecomp
 from wavecomp import fixed, reference
-from wavecomp.frontend.spec import PRESETS
-from wavecomp.ir import ConvLayer, Network
+from wavecomp.ir import Network
 from wavecomp.mcu import m7
 from wavecomp.mcu.emit import emit
 from wavecomp.reference.float_ref import run_f32
-from wavecomp.testing import random_inputs, random_layer_weights
+from wavecomp.testing import preset_network, random_inputs
 
 CLOCK_HZ = 480e6
 RATES_HZ = (48_000, 96_000)
@@ -49,36 +48,11 @@ HOT_BLOCKS = 2
 HOT_BLOCK_LINES = 24
 
 
-def mcu_preset_network(seed: int = 2026, *, range_ends: bool = False) -> Network:
-    """The mcu preset's shape with seeded weights.
-
-    By default the weights are spread like a trained net's (sigma = 1/sqrt(K*C_in), no
-    weights at the range ends), so the compiler picks accumulators as it would for a trained
-    model (int32 here). ``range_ends`` uses the test generator's weights, which include -8 and
-    8-2^-12 and push every layer's static bound past 2^31 (int64 accumulators).
-    """
-    spec = PRESETS["mcu"]
-    rng = np.random.default_rng(seed)
-    layers = []
-    c_in = spec.in_channels
-    for name, ls in zip(spec.layer_names(), spec.layers, strict=True):
-        shape = (ls.kernel_size, c_in, ls.filters)
-        if range_ends:
-            w, b = random_layer_weights(rng, ls.kernel_size, c_in, ls.filters)
-        else:
-            sigma = fixed.ONE / np.sqrt(ls.kernel_size * c_in)
-            w = np.rint(rng.normal(0, sigma, shape)).astype(np.int16)
-            b = np.rint(rng.normal(0, fixed.ONE / 4, ls.filters)).astype(np.int16)
-        layers.append(ConvLayer(name, w, b, ls.dilation, ls.activation))
-        c_in = ls.filters
-    return Network(layers, spec.io, name="mcu-range-ends" if range_ends else "mcu")
-
-
 def models() -> list[tuple[str, Network]]:
     return [
         ("default (fpga)", wavecomp.load()),
-        ("mcu preset", mcu_preset_network()),
-        ("mcu preset, range-end weights", mcu_preset_network(range_ends=True)),
+        ("mcu preset", preset_network("mcu", 2026)),
+        ("mcu preset, range-end weights", preset_network("mcu", 2026, range_ends=True)),
     ]
 
 

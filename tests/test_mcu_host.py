@@ -20,33 +20,16 @@ import pytest
 
 import wavecomp
 from wavecomp import fixed, reference
-from wavecomp.frontend.spec import PRESETS
 from wavecomp.ir import ConvLayer, IOSpec, Network
 from wavecomp.mcu import cmsis_dsp, emit, host
 from wavecomp.reference import float_ref
 from wavecomp.sim import render_wav, write_tone
-from wavecomp.testing import random_inputs, random_network
+from wavecomp.testing import preset_network, random_inputs, random_network
 
 N_SAMPLES = 2000
 KERNELS_ROUNDINGS = list(itertools.product(emit.KERNELS, fixed.ROUNDING_MODES))
 RANDOM_SEEDS = [0, 1, *(pytest.param(s, marks=pytest.mark.slow) for s in range(2, 10))]
 ARM_FLAGS = ["-mcpu=cortex-m7", "-mthumb", "-mfpu=fpv5-d16", "-mfloat-abi=hard"]
-
-
-def mcu_preset_network(seed: int) -> Network:
-    """The ``mcu`` preset's shape (1x1 convs, 9 layers, an 8->1 output) with random weights."""
-    spec = PRESETS["mcu"]
-    rng = np.random.default_rng(seed)
-    layers, c_in = [], spec.in_channels
-    for name, ls in zip(spec.layer_names(), spec.layers, strict=True):
-        sigma = 4096 / np.sqrt(ls.kernel_size * c_in)
-        w = np.rint(rng.normal(0, sigma, (ls.kernel_size, c_in, ls.filters)))
-        b = np.rint(rng.normal(0, 1024, ls.filters))
-        layers.append(
-            ConvLayer(name, w.astype(np.int16), b.astype(np.int16), ls.dilation, ls.activation)
-        )
-        c_in = ls.filters
-    return Network(layers, spec.io, name="mcu")
 
 
 def assert_same(net: Network, got: np.ndarray, want: np.ndarray, what: str, tmp_path: Path) -> None:
@@ -97,7 +80,7 @@ def test_default_model(kernel, rounding, tmp_path):
 
 @pytest.mark.parametrize(("kernel", "rounding"), KERNELS_ROUNDINGS)
 def test_mcu_preset(kernel, rounding, tmp_path):
-    net = mcu_preset_network(3)
+    net = preset_network("mcu", 3)
     check_q12(net, random_inputs(N_SAMPLES, net.in_channels, 9), kernel, rounding, tmp_path)
 
 
@@ -163,7 +146,7 @@ def test_32_bit_accumulators_would_be_caught(tmp_path, monkeypatch):
 # ---- f32 ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "net",
-    [wavecomp.load(), mcu_preset_network(3), *(random_network(s) for s in range(8))],
+    [wavecomp.load(), preset_network("mcu", 3), *(random_network(s) for s in range(8))],
     ids=lambda net: net.name + str(net.metadata.get("seed", "")),
 )
 def test_f32_matches_the_float_reference(net, tmp_path):

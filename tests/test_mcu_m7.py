@@ -18,12 +18,11 @@ import pytest
 
 import wavecomp
 from wavecomp import fixed, reference
-from wavecomp.frontend.spec import PRESETS
 from wavecomp.ir import ConvLayer, Network
 from wavecomp.mcu import m7
 from wavecomp.mcu.emit import emit
 from wavecomp.reference.float_ref import run_f32, run_f64
-from wavecomp.testing import random_inputs, random_network
+from wavecomp.testing import preset_network, random_inputs, random_network
 
 N_SAMPLES = 2000
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -37,22 +36,6 @@ RANDOM_SEEDS = range(10)
 
 # ---------------------------------------------------------------------------------------------
 # helpers
-
-
-def mcu_preset_network(seed: int = 3) -> Network:
-    """The ``mcu`` preset's shape (4 dilated K=4 convs, 1x1 convs, 8->1) with random weights."""
-    spec = PRESETS["mcu"]
-    rng = np.random.default_rng(seed)
-    layers = []
-    c_in = spec.in_channels
-    for name, ls in zip(spec.layer_names(), spec.layers, strict=True):
-        w = np.rint(
-            rng.normal(0, 4096 / np.sqrt(ls.kernel_size * c_in), (ls.kernel_size, c_in, ls.filters))
-        ).astype(np.int16)
-        b = np.rint(rng.normal(0, 1024, ls.filters)).astype(np.int16)
-        layers.append(ConvLayer(name, w, b, ls.dilation, ls.activation))
-        c_in = ls.filters
-    return Network(layers, spec.io, name="mcu")
 
 
 def assert_bit_exact(expected: np.ndarray, got: np.ndarray, what: str) -> None:
@@ -253,7 +236,7 @@ def test_default_model_q12(tmp_path, kernel, rounding):
 @pytest.mark.slow
 @pytest.mark.parametrize(("kernel", "rounding"), [("cmsis", "floor"), ("fused", "half_up")])
 def test_mcu_preset_q12(tmp_path, kernel, rounding):
-    net = mcu_preset_network()
+    net = preset_network("mcu", 3)
     x = random_inputs(N_SAMPLES, net.in_channels, 9)
     run = check_q12(net, x, tmp_path, kernel, rounding)
     assert run.min_step_instructions >= net.macs_per_sample / 2
@@ -308,7 +291,7 @@ def f32_network(model: str) -> Network:
     if model == "default":
         return wavecomp.load()
     if model == "mcu":
-        return mcu_preset_network()
+        return preset_network("mcu", 3)
     return random_network(int(model.removeprefix("random")))
 
 

@@ -13,11 +13,10 @@ import pytest
 import wavecomp
 from wavecomp import fixed, reference
 from wavecomp import schedule as sch
-from wavecomp.frontend.spec import PRESETS
-from wavecomp.ir import ConvLayer, Network
+from wavecomp.ir import Network
 from wavecomp.rtl.generate import generate
 from wavecomp.rtl.verilator import REPO_ROOT, SIM_DIR, run_cocotb
-from wavecomp.testing import random_inputs, random_network
+from wavecomp.testing import preset_network, random_inputs, random_network
 
 N_SAMPLES = 2000
 BUILD_ROOT = REPO_ROOT / "sim_build" / "network"
@@ -98,18 +97,7 @@ def test_default_model_net(rounding):
 @pytest.mark.slow
 def test_mcu_preset_with_1x1_convs():
     """The mcu preset's shape with random weights (1x1 convs, 9 layers, an 8->1 output)."""
-    spec = PRESETS["mcu"]
-    rng = np.random.default_rng(3)
-    layers = []
-    c_in = spec.in_channels
-    for name, ls in zip(spec.layer_names(), spec.layers, strict=True):
-        w = np.rint(
-            rng.normal(0, 4096 / np.sqrt(ls.kernel_size * c_in), (ls.kernel_size, c_in, ls.filters))
-        ).astype(np.int16)
-        b = np.rint(rng.normal(0, 1024, ls.filters)).astype(np.int16)
-        layers.append(ConvLayer(name, w, b, ls.dilation, ls.activation))
-        c_in = ls.filters
-    net = Network(layers, spec.io, name="mcu")
+    net = preset_network("mcu", 3)
     sched = tight(net, sch.schedule(net))
     x = random_inputs(N_SAMPLES, net.in_channels, 9)
     simulate(net, sched, x, top="net", tag="mcu-net")

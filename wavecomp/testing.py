@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from wavecomp import fixed
+from wavecomp.frontend.spec import PRESETS
 from wavecomp.ir import ConvLayer, IOSpec, Network
 
 
@@ -40,6 +41,31 @@ def random_layer_weights(
     if c_out > 1:
         bias[rng.integers(c_out)] = rng.choice([fixed.RAW_MIN, fixed.RAW_MAX])
     return weights.astype(np.int16), bias.astype(np.int16)
+
+
+def preset_network(preset: str, seed: int, *, range_ends: bool = False) -> Network:
+    """A preset's shape (``fpga``, ``mcu``) with seeded weights instead of trained ones.
+
+    By default the weights are spread like a trained net's (sigma = 1/sqrt(K * C_in), bias
+    sigma 1/4, nothing at the range ends), so backends choose accumulators as they would for a
+    trained model. ``range_ends`` draws them with ``random_layer_weights`` instead (-8 and
+    8 - 2**-12 included), which pushes static accumulator bounds up (wide accumulators).
+    """
+    spec = PRESETS[preset]
+    rng = np.random.default_rng(seed)
+    layers = []
+    c_in = spec.in_channels
+    for name, ls in zip(spec.layer_names(), spec.layers, strict=True):
+        if range_ends:
+            w, b = random_layer_weights(rng, ls.kernel_size, c_in, ls.filters)
+        else:
+            sigma = fixed.ONE / np.sqrt(ls.kernel_size * c_in)
+            w = np.rint(rng.normal(0, sigma, (ls.kernel_size, c_in, ls.filters))).astype(np.int16)
+            b = np.rint(rng.normal(0, fixed.ONE / 4, ls.filters)).astype(np.int16)
+        layers.append(ConvLayer(name, w, b, ls.dilation, ls.activation))
+        c_in = ls.filters
+    suffix = "-range-ends" if range_ends else ""
+    return Network(layers, spec.io, name=f"{preset}{suffix}", metadata={"seed": seed})
 
 
 def random_network(seed: int, limits: RandomNetLimits = RandomNetLimits()) -> Network:
