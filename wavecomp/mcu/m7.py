@@ -43,6 +43,9 @@ OPT_FLAGS = ("-O3", "-ffp-contract=off", "-ffunction-sections", "-fdata-sections
 CXX_FLAGS = ("-std=c++17", "-fno-exceptions", "-fno-rtti")
 C_FLAGS = ("-std=gnu11",)
 CMSIS_DEFINES = ("ARM_MATH_CM7", "ARM_MATH_LOOPUNROLL")
+# As in the Daisy firmware's Makefile: the engine then places its caches where it does on the
+# Daisy (DTCM), so the size report and the fit check see the real memory map.
+DAISY_PLACEMENT_DEFINES = ("WAVECOMP_DAISY",)
 # The harness's own copy/zero/paint loops must not become memcpy/memset calls, which would
 # be attributed to the runtime library (and so to the engine) in the size report.
 HARNESS_EXTRA_FLAGS = ("-fno-tree-loop-distribute-patterns",)
@@ -256,7 +259,7 @@ def build_m7(engine: EngineSources, out_dir: Path, *, jobs: int | None = None) -
         raise M7Error(f"{engine_dir}: the emitted engine lists no C++ sources to build")
     cmsis_sources, cmsis_includes = _cmsis_setup(engine)
     includes = _unique_dirs([engine_dir, *engine.include_dirs, *cmsis_includes])
-    defines = _define_flags([*CMSIS_DEFINES, *engine.defines])
+    defines = _define_flags([*CMSIS_DEFINES, *DAISY_PLACEMENT_DEFINES, *engine.defines])
     common = [*ARCH_FLAGS, *OPT_FLAGS, *defines, *_include_flags(includes)]
 
     units = [_Unit(src, f"engine__{src.stem}.o", *_split(src, common)) for src in engine_sources]
