@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import re
 import shutil
-import tempfile
 from pathlib import Path
 
 from wavecomp import fixed, targets
 from wavecomp import schedule as sch
 from wavecomp.ir import Network
+from wavecomp.output_dir import OutputFolder
 from wavecomp.rtl.generate import HDL_LIBRARY, copy_library, generate
 
 MARKER_FILE = ".wavecomp-core"
@@ -59,19 +59,6 @@ def _check_module_name(name: str) -> None:
         raise EmitCoreError(f"module_name {name!r} is not a Verilog identifier")
     if name in RESERVED_NAMES:
         raise EmitCoreError(f"module_name {name!r} clashes with a wavecomp library module")
-
-
-def _check_target(out: Path) -> None:
-    """Allow a missing folder, an empty one, or one we wrote (marker present); refuse the rest."""
-    if not out.exists():
-        return
-    if not out.is_dir():
-        raise EmitCoreError(f"{out} exists and is not a folder; choose another out_dir")
-    if any(out.iterdir()) and not (out / MARKER_FILE).is_file():
-        raise EmitCoreError(
-            f"{out} is not empty and was not written by emit_core (no {MARKER_FILE}); "
-            "refusing to replace it — choose an empty or new folder"
-        )
 
 
 def _rename_module(text: str, module_name: str) -> str:
@@ -261,12 +248,12 @@ def emit_core(
     if rate_hz <= 0 or cycles_per_sample <= 0:
         raise EmitCoreError("rate_hz and cycles_per_sample must be positive")
     out = Path(out_dir).resolve()
-    _check_target(out)
+    folder = OutputFolder(out, MARKER_FILE, "emit_core", "out_dir", EmitCoreError)
+    folder.check()
     budget = sch.Budget(cycles_per_sample=cycles_per_sample)
     sched = sch.schedule(net, budget, rounding=rounding)
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    tmp = folder.stage()
     try:
         files = copy_library(generate(net, sched, tmp))
         core_text = _rename_module(files.core_sv.read_text(), module_name)
@@ -282,29 +269,8 @@ def emit_core(
         )
         (tmp / "README.md").write_text(readme)
         (tmp / MARKER_FILE).write_text(MARKER_TEXT)
-        # mkdtemp makes 0700; give the usual 0755 (reading the umask would mean setting it,
-        # which is process-wide and races with other threads)
-        tmp.chmod(0o755)
-        _replace(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    folder.publish(tmp)
     return out
-
-
-def _replace(tmp: Path, out: Path) -> None:
-    """Move ``tmp`` to ``out``; an existing (ours, or empty) ``out`` is swapped out first so
-    that ``out`` is always either the old folder or the complete new one."""
-    _check_target(out)  # again: the folder may have changed while we generated
-    if not out.exists():
-        tmp.rename(out)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
-    old.rmdir()  # a fresh unused name: a leftover from an earlier crash cannot block the swap
-    out.rename(old)
-    try:
-        tmp.rename(out)
-    except BaseException:
-        old.rename(out)
-        raise
-    shutil.rmtree(old, ignore_errors=True)

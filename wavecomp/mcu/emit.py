@@ -36,7 +36,6 @@ non-empty folder that emit did not write is never replaced.
 from __future__ import annotations
 
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -47,6 +46,7 @@ import numpy as np
 import wavecomp
 from wavecomp import fixed, targets
 from wavecomp.ir import ConvLayer, Network
+from wavecomp.output_dir import OutputFolder
 
 Numerics = Literal["q12", "f32"]
 Kernel = Literal["fused", "cmsis"]
@@ -660,34 +660,8 @@ def readme_text(
 
 
 # ---- writing ----------------------------------------------------------------------------------
-def _check_target(out: Path) -> None:
-    """Allow a missing folder, an empty one, or one emit wrote (marker present)."""
-    if not out.exists():
-        return
-    if not out.is_dir():
-        raise EmitError(f"{out} exists and is not a folder; choose another --out")
-    if any(out.iterdir()) and not (out / MARKER_FILE).is_file():
-        raise EmitError(
-            f"{out} is not empty and was not written by wavecomp emit-cmsis (no {MARKER_FILE}); "
-            "refusing to replace it — choose an empty or new folder"
-        )
-
-
-def _replace(tmp: Path, out: Path) -> None:
-    """Swap ``tmp`` into ``out`` so that ``out`` is always the old or the complete new folder."""
-    _check_target(out)
-    if not out.exists():
-        tmp.rename(out)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
-    old.rmdir()
-    out.rename(old)
-    try:
-        tmp.rename(out)
-    except BaseException:
-        old.rename(out)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
+def _output_folder(out: Path) -> OutputFolder:
+    return OutputFolder(out, MARKER_FILE, "wavecomp emit-cmsis", "--out", EmitError)
 
 
 def emit(
@@ -708,21 +682,14 @@ def emit(
         net, numerics=numerics, kernel=kernel, rounding=rounding, sample_rate=sample_rate
     )
     out = Path(out_dir).resolve()
-    _check_target(out)
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    except OSError as err:
-        raise EmitError(
-            f"cannot write to {out.parent} ({err.strerror}); choose a writable --out folder"
-        ) from None
+    folder = _output_folder(out)
+    tmp = folder.stage()
     try:
         for rel, data in files.items():
             path = tmp / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
-        tmp.chmod(0o755)  # mkdtemp makes 0700
-        _replace(tmp, out)
+        folder.publish(tmp)
     except OSError as err:
         shutil.rmtree(tmp, ignore_errors=True)
         raise EmitError(f"cannot write the project to {out} ({err.strerror or err})") from None
