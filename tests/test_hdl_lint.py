@@ -65,7 +65,8 @@ def test_yosys_reads(path: Path) -> None:
     # -check: a submodule found nowhere is an error, not an empty black box
     path = library_dir() / path.name
     script = (
-        f"read_verilog -sv {path}; hierarchy -check -libdir {library_dir()} -top {path.stem}; "
+        # relative paths: the YoWASP yosys only sees its working directory
+        f"read_verilog -sv {path.name}; hierarchy -check -libdir . -top {path.stem}; "
         "proc; check -assert"
     )
     proc = subprocess.run(
