@@ -24,8 +24,6 @@ paths off, so the host would run different CMSIS code than the Cortex-M7.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import os
 import shutil
@@ -33,9 +31,10 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from wavecomp.cache import cache_root, locked
 
 VERSION = "1.10.3"
 SDIST_NAME = f"cmsisdsp-{VERSION}.tar.gz"
@@ -70,25 +69,6 @@ class CmsisDsp:
                 "against the Source/ folder"
             )
         return path
-
-
-def cache_root() -> Path:
-    """``$WAVECOMP_CACHE``, else ``${XDG_CACHE_HOME:-~/.cache}/wavecomp``."""
-    if os.environ.get("WAVECOMP_CACHE"):
-        return Path(os.environ["WAVECOMP_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "wavecomp"
-
-
-@contextlib.contextmanager
-def locked(lock_path: Path) -> Iterator[None]:
-    """An exclusive inter-process lock (flock) held for the ``with`` block."""
-    with open(lock_path, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def ensure(cache_dir: Path | None = None) -> CmsisDsp:

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from wavecomp import fixed
+from wavecomp.cache import cache_root, locked
 from wavecomp.ir import Network
 from wavecomp.mcu import cmsis_dsp
 from wavecomp.mcu.emit import FIRMWARE_DIR, EmitResult, Kernel, Numerics, emit
@@ -109,7 +110,7 @@ def _key(sources: list[tuple[str, bytes]], flags: list[str], versions: list[str]
 def build(result: EmitResult, *, cache_dir: Path | None = None) -> HostEngine:
     """Compile the emitted engine into a cached shared library (see the module docstring)."""
     cxx, cc = _tool("g++"), _tool("gcc")
-    root = (Path(cache_dir) if cache_dir is not None else cmsis_dsp.cache_root()) / "host"
+    root = (Path(cache_dir) if cache_dir is not None else cache_root()) / "host"
     dsp = cmsis_dsp.ensure() if result.cmsis_sources else None
     cmsis_files = [dsp.source(rel) for rel in result.cmsis_sources] if dsp else []
     # every file the compiler can read, by a location-independent name
@@ -133,7 +134,7 @@ def build(result: EmitResult, *, cache_dir: Path | None = None) -> HostEngine:
             f"cannot create the host build cache {root} ({err.strerror}); set WAVECOMP_CACHE "
             "to a writable folder"
         ) from None
-    with cmsis_dsp.locked(root / f"{key}.lock"):
+    with locked(root / f"{key}.lock"):
         if library.is_file():
             return _engine(library, result.numerics, cached=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=root))

