@@ -46,6 +46,7 @@ from cocotb.utils import get_sim_time
 from wavecomp import fixed, reference
 from wavecomp.ir import Network
 from wavecomp.sim import network_inputs
+from wavecomp.testing import from_bits, to_bits
 
 CLK_PERIOD_NS = 10
 I2C_ADDRESS = 0x10
@@ -53,19 +54,6 @@ I2C_ADDRESS = 0x10
 FS_TO_MCLK_RATIO = {0b000: 256, 0b001: 256, 0b010: 384, 0b011: 512, 0b100: 128}
 SLOT_BITS = 32
 BICK_PER_FRAME = 128
-
-
-def to_bits(value: int, width: int) -> list[int]:
-    """MSB-first bits of a two's-complement value."""
-    return [(value >> (width - 1 - i)) & 1 for i in range(width)]
-
-
-def from_bits(bits: list[int]) -> int:
-    """Signed value of MSB-first bits."""
-    raw = 0
-    for b in bits:
-        raw = (raw << 1) | b
-    return raw - (1 << len(bits)) if bits[0] else raw
 
 
 @dataclass
@@ -343,6 +331,4 @@ async def board_top_matches_reference(dut):
         f"{FS_TO_MCLK_RATIO[fs]}"
     )
     assert report["bick_per_frame"] == [BICK_PER_FRAME]
-    dut._log.info(
-        "bit-exact: %d DAC frames (%d after codec init) x 4 channels", dac.shape[0], live
-    )
+    dut._log.info("bit-exact: %d DAC frames (%d after codec init) x 4 channels", dac.shape[0], live)

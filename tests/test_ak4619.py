@@ -15,24 +15,12 @@ import pytest
 from amaranth.sim import Simulator, SimulatorContext
 
 from wavecomp.fpga.ak4619 import AK4619Serial
+from wavecomp.testing import from_bits, to_bits
 
 FRAMES = 24
 # documented in AK4619Serial's docstring, per clock multiple M (clk = M x 256 fs):
 # (strobe cycle, first LRCK-low cycle, first LRCK-high cycle)
 FRAME_EVENTS = {1: (225, 255, 127), 2: (450, 510, 254), 4: (900, 1020, 508)}
-
-
-def to_bits(value: int, width: int) -> list[int]:
-    """MSB-first bits of a two's-complement value."""
-    return [(value >> (width - 1 - i)) & 1 for i in range(width)]
-
-
-def from_bits(bits: list[int]) -> int:
-    """Signed value of MSB-first bits."""
-    raw = 0
-    for b in bits:
-        raw = (raw << 1) | b
-    return raw - (1 << len(bits)) if bits[0] else raw
 
 
 def random_sample(rng: random.Random) -> int:

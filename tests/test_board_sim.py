@@ -18,6 +18,7 @@ import json
 
 import numpy as np
 import pytest
+from ak4619_datasheet import FS_FIELD, register_set
 from amaranth.back import verilog
 
 import wavecomp
@@ -37,13 +38,6 @@ LIVE_FRAMES = 520
 # strobes once with reset-value (zero) inputs: one lead-in sample in the network's input stream.
 SERIAL_FRAME_LATENCY = 2
 LEAD_IN_SAMPLES = 1
-
-# The 48 kHz register set from FACTS.md, and reg 0x03 FS[2:0] per rate (datasheet table as
-# encoded by the mainline Linux driver): typed in here, independent of wavecomp.fpga.
-FACTS_48K = bytes.fromhex("37 AE 1C 00 22 22 30 30 30 30 22 55 00 06 18 18 18 18 04 05 0A")
-FS_FIELD = {48_000: 0b000, 96_000: 0b001, 192_000: 0b100}
-MCLK_PER_FS = {48_000: 256, 96_000: 256, 192_000: 128}
-
 
 def adc_stimulus(n: int, seed: int) -> np.ndarray:
     """4 jacks of codec samples: a triangle, slow CVs, random values and full-scale bursts."""
@@ -121,16 +115,15 @@ def test_board_top_with_codec_model(
     print(f"\n{rate_hz} Hz x{clock_multiple}: {report}")
 
     # I2C: exactly one write, to 0x10, from register 0, with the datasheet set for the rate
-    want_regs = bytearray(FACTS_48K)
-    want_regs[0x03] = FS_FIELD[rate_hz]
+    want_regs = register_set(rate_hz)
     assert report["i2c_address_bytes"] == [0x20]
-    assert report["i2c_writes"] == [[0x00, list(want_regs)]]
-    assert report["registers"] == list(want_regs)
+    assert report["i2c_writes"] == [[0x00, want_regs]]
+    assert report["registers"] == want_regs
     # init only after PDN was released and the 10 ms start-up wait
     assert report["pdn_rise_cycle"] is not None and report["first_start_cycle"] is not None
     assert report["first_start_cycle"] - report["pdn_rise_cycle"] >= 10e-3 * clk_hz
     # clocks as promised to the codec
-    assert report["mclk_per_frame"] == MCLK_PER_FS[rate_hz]
+    assert report["mclk_per_frame"] == FS_FIELD[rate_hz][1]
     assert report["bick_per_frame"] == [128]
     # audio: ≥ 500 frames after init, full scale included, every sample equal (the bench
     # asserts equality; here we check it really covered what it claims)

@@ -107,3 +107,16 @@ def random_inputs(n_samples: int, n_channels: int, seed: int) -> np.ndarray:
     if n_samples > 1:
         x[1] = fixed.RAW_MIN
     return x
+
+
+def to_bits(value: int, width: int) -> list[int]:
+    """MSB-first bits of a two's-complement value (serial-port models)."""
+    return [(value >> (width - 1 - i)) & 1 for i in range(width)]
+
+
+def from_bits(bits: list[int]) -> int:
+    """Signed value of MSB-first two's-complement bits."""
+    raw = 0
+    for b in bits:
+        raw = (raw << 1) | b
+    return raw - (1 << len(bits)) if bits[0] else raw

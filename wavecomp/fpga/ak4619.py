@@ -22,7 +22,6 @@ from amaranth.lib.wiring import In, Out
 
 SAMPLE_BITS = 16
 SLOTS = 4
-BICK_PER_FRAME = 128  # TDM128
 CLOCK_MULTIPLES = (1, 2, 4)  # clk = M x 256 fs
 
 

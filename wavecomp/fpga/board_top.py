@@ -40,7 +40,6 @@ from amaranth.lib import io
 from amaranth.lib.cdc import ResetSynchronizer
 from amaranth.vendor import LatticeECP5Platform
 
-from wavecomp.fpga.ak4619_regs import init_transaction
 from wavecomp.fpga.boards import PMOD_SIGNALS, Board
 from wavecomp.fpga.pll import ClockPlan
 from wavecomp.fpga.pmod_system import PmodSystem
@@ -147,8 +146,6 @@ class BoardTop(Elaboratable):
         self.clock = clock
         self.rate_hz = rate_hz
         self.clock_multiple = clock_multiple
-        # exposed so a report (or a test) can see what the codec is told
-        self.i2c_bytes = init_transaction(rate_hz)
 
     def _pll(self, m: Module, clk_in: Signal, lock: Signal) -> None:
         """EHXPLLL with every parameter ecppll chose; core clock from the plan's output port."""

@@ -43,15 +43,12 @@ class PmodSystem(wiring.Component):
     i2c_done: Out(1)
     i2c_error: Out(1)
 
-    def __init__(
-        self, clk_hz: float, rate_hz: int, clock_multiple: int = 1, **i2c_timing: float
-    ) -> None:
+    def __init__(self, clk_hz: float, rate_hz: int, clock_multiple: int = 1) -> None:
         self.clk_hz = clk_hz
         self.rate_hz = rate_hz
         self.clock_multiple = clock_multiple
         self.mclk_divider = mclk_divider(rate_hz, clock_multiple)
         self.i2c_bytes = init_transaction(rate_hz)
-        self.i2c_timing = i2c_timing  # pdn_low_s / startup_s overrides (tests only)
         super().__init__()
 
     def elaborate(self, platform: object) -> Module:
@@ -71,7 +68,7 @@ class PmodSystem(wiring.Component):
             # registered: the value the pin has in the next cycle
             m.d.sync += self.mclk.eq((count + 1)[len(count) - 1])
 
-        i2c = I2CInit(self.clk_hz, self.i2c_bytes, **self.i2c_timing)
+        i2c = I2CInit(self.clk_hz, self.i2c_bytes)
         m.submodules.i2c_init = i2c
         m.d.comb += [
             self.pdn.eq(i2c.pdn),
