@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -22,7 +23,9 @@ import wavecomp
 from wavecomp import schedule as sch
 from wavecomp.fpga.synth import synthesize_core
 from wavecomp.ir import ConvLayer, IOSpec, Network
-from wavecomp.testing import random_layer_weights
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from netgen import random_layer_weights
 
 RATES_HZ = (48_000, 96_000, 192_000)
 BUDGETS = {"1x": 256, "2x": 512}

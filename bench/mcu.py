@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -31,7 +32,10 @@ from wavecomp.ir import Network
 from wavecomp.mcu import m7
 from wavecomp.mcu.emit import emit
 from wavecomp.reference.float_ref import run_f32
-from wavecomp.testing import preset_network, random_inputs
+from wavecomp.stimulus import random_inputs
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from netgen import preset_network
 
 CLOCK_HZ = 480e6
 RATES_HZ = (48_000, 96_000)

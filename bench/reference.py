@@ -18,7 +18,7 @@ import numpy as np
 
 import wavecomp
 from wavecomp import reference
-from wavecomp.testing import random_inputs
+from wavecomp.stimulus import random_inputs
 
 # fxpmath is ~1000x slower than batch: time it on fewer samples so the bench stays quick.
 SAMPLES = {"batch": 200_000, "stream": 20_000, "fxpmath": 1_000}

@@ -42,11 +42,11 @@ from cocotb.triggers import (
     with_timeout,
 )
 from cocotb.utils import get_sim_time
+from lanes import from_bits, to_bits
 
 from wavecomp import fixed, reference
 from wavecomp.ir import Network
 from wavecomp.sim import network_inputs
-from wavecomp.testing import from_bits, to_bits
 
 CLK_PERIOD_NS = 10
 I2C_ADDRESS = 0x10

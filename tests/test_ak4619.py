@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 import pytest
 from amaranth.sim import Simulator, SimulatorContext
+from lanes import from_bits, to_bits
 
 from wavecomp.fpga.ak4619 import AK4619Serial
-from wavecomp.testing import from_bits, to_bits
 
 FRAMES = 24
 # documented in AK4619Serial's docstring, per clock multiple M (clk = M x 256 fs):

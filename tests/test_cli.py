@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import soundfile as sf
 from click.testing import CliRunner
+from netgen import random_network
 
 import wavecomp
 from wavecomp import reference
 from wavecomp.cli import main
 from wavecomp.ir import InputChannel, IOSpec, OutputChannel
-from wavecomp.testing import random_network
 
 
 def run(*args, ok=True):

@@ -29,7 +29,7 @@ from wavecomp.frontend import (
     parse_layers,
 )
 from wavecomp.ir import InputChannel, IOSpec, IRError, Network, OutputChannel
-from wavecomp.testing import random_inputs
+from wavecomp.stimulus import random_inputs
 
 LSB = 2.0**-12
 

@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
+from netgen import random_network
 
 from wavecomp import fixed
 from wavecomp.ir import ConvLayer, InputChannel, IOSpec, IRError, Network, OutputChannel
-from wavecomp.testing import random_network
 
 
 def _layer(name="l0", k=2, c_in=2, c_out=3, d=1, act="relu", fill=1):

@@ -14,13 +14,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from netgen import random_network
 
 import wavecomp
 from wavecomp import fixed
 from wavecomp.cli import main
 from wavecomp.ir import ConvLayer, IOSpec, Network
 from wavecomp.mcu import cmsis_dsp, emit
-from wavecomp.testing import random_network
 
 COMBOS = list(itertools.product(emit.NUMERICS, emit.KERNELS))
 

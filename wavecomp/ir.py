@@ -24,6 +24,7 @@ from typing import Any, Literal
 import numpy as np
 
 from wavecomp import fixed
+from wavecomp.errors import WavecompError
 
 FORMAT_VERSION = 1
 NUM_JACKS = 4
@@ -33,7 +34,7 @@ InputKind = Literal["audio", "control", "unused"]
 INPUT_KINDS: tuple[InputKind, ...] = ("audio", "control", "unused")
 
 
-class IRError(ValueError):
+class IRError(WavecompError, ValueError):
     """A network that breaks an IR rule; the message names the layer or channel and the fix."""
 
 

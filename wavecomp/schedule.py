@@ -21,6 +21,7 @@ from typing import Literal
 import numpy as np
 
 from wavecomp import fixed, targets
+from wavecomp.errors import WavecompError
 from wavecomp.ir import Network
 
 # ---- the hardware's pipeline constants (wavecomp/rtl builds exactly this) -------------------
@@ -48,7 +49,7 @@ def mac_latency(g: int) -> int:
     return 3 + math.ceil(math.log2(g)) if g > 1 else 3
 
 
-class ScheduleError(ValueError):
+class ScheduleError(WavecompError, ValueError):
     """The network does not fit the budget; the message says what would."""
 
 

@@ -21,6 +21,7 @@ import numpy as np
 import soundfile as sf
 
 from wavecomp import fixed, reference, targets
+from wavecomp.errors import WavecompError
 from wavecomp.ir import Network
 
 if TYPE_CHECKING:  # the RTL flow (jinja2, Verilator) loads only for --target rtl
@@ -33,7 +34,7 @@ RTL_MULTIPLIERS = targets.ECP5_PARTS["85F"].mult18
 """Multiplier budget of ``--target rtl`` (the largest ECP5; the scheduler uses the fewest)."""
 
 
-class SimError(ValueError):
+class SimError(WavecompError, ValueError):
     """A render that cannot run as asked; the message names the file/option and the fix."""
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wavecomp.errors import WavecompError
 from wavecomp.rtl.verilator import REPO_ROOT
 
 BOARDS_DIR = REPO_ROOT / "boards"
@@ -40,7 +41,7 @@ NEXTPNR_DEVICES = (
 )
 
 
-class BoardError(ValueError):
+class BoardError(WavecompError, ValueError):
     """A board name is unknown or its TOML file is incomplete; the message says which and how."""
 
 

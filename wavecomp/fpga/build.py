@@ -42,7 +42,7 @@ from wavecomp.ir import Network
 from wavecomp.rtl.generate import CoreFiles, generate
 from wavecomp.rtl.render import render_rtl
 from wavecomp.rtl.verilator import ToolError
-from wavecomp.testing import random_inputs
+from wavecomp.stimulus import random_inputs
 
 TOP_NAME = "wavecomp_top"
 

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from wavecomp import fixed, targets
 from wavecomp import schedule as sch
+from wavecomp.errors import WavecompError
 from wavecomp.ir import Network
 from wavecomp.output_dir import OutputFolder
 from wavecomp.rtl.generate import HDL_LIBRARY, copy_library, generate
@@ -48,7 +49,7 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _MV_PER_COUNT = 0.25  # eurorack-pmod: 4 counts per mV
 
 
-class EmitCoreError(RuntimeError):
+class EmitCoreError(WavecompError, RuntimeError):
     """The core cannot be written where or as asked; the message says why and what to do."""
 
 

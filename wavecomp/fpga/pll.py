@@ -26,6 +26,7 @@ from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 
+from wavecomp.errors import WavecompError
 from wavecomp.fpga.boards import Board
 from wavecomp.rtl.verilator import REPO_ROOT
 
@@ -43,7 +44,7 @@ INPUT_RANGE_HZ = (8_000_000, 400_000_000)
 DEFAULT_TOLERANCE_PPM = 5000.0  # 0.5 %: the codec follows MCLK, so this is only a pitch error
 
 
-class ClockError(RuntimeError):
+class ClockError(WavecompError, RuntimeError):
     """The PLL cannot make the requested core clock; the message names board, rate and a fix."""
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from wavecomp import schedule as sch
 from wavecomp import targets
+from wavecomp.errors import WavecompError
 from wavecomp.ir import Network
 from wavecomp.rtl.generate import generate
 from wavecomp.rtl.verilator import HDL_DIR
@@ -28,7 +29,7 @@ NEXTPNR_DEVICE = {"25F": "--25k", "45F": "--45k", "85F": "--85k"}
 DEFAULT_PACKAGE = "CABGA381"
 
 
-class ToolchainError(RuntimeError):
+class ToolchainError(WavecompError, RuntimeError):
     """A yosys/nextpnr run failed; the message names the stage and the log to read."""
 
 

@@ -23,6 +23,7 @@ import numpy as np
 import soundfile as sf
 
 from wavecomp import fixed
+from wavecomp.errors import WavecompError
 
 __all__ = [
     "CORNERS",
@@ -57,7 +58,7 @@ _MAX_JUMPS = 3
 _CHUNK = 256  # examples rendered at once: bounds memory for large sets
 
 
-class DataError(ValueError):
+class DataError(WavecompError, ValueError):
     """Bad data or data arguments; the message names the file/argument and says what to do."""
 
 

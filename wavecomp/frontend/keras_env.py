@@ -15,6 +15,8 @@ import sys
 from collections.abc import Iterator
 from types import SimpleNamespace
 
+from wavecomp.errors import WavecompError
+
 __all__ = ["FrontendError", "import_tf"]
 
 INSTALL_HINT = (
@@ -23,7 +25,7 @@ INSTALL_HINT = (
 )
 
 
-class FrontendError(ValueError):
+class FrontendError(WavecompError, ValueError):
     """A model the frontend cannot build, load or import; the message names the layer and fix."""
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from wavecomp import fixed
+from wavecomp.errors import WavecompError
 from wavecomp.ir import InputChannel, IOSpec, OutputChannel
 
 __all__ = [
@@ -31,7 +32,7 @@ LAYERS_EXAMPLE = "4x1:16:relu,4x4:16:relu,4x16:4:linear"
 """Shown in error messages so a user can copy a valid layer string."""
 
 
-class SpecError(ValueError):
+class SpecError(WavecompError, ValueError):
     """A model spec or layer string that cannot describe a network; says which layer and why."""
 
 

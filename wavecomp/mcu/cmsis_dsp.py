@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wavecomp.cache import cache_root, locked
+from wavecomp.errors import WavecompError
 
 VERSION = "1.10.3"
 SDIST_NAME = f"cmsisdsp-{VERSION}.tar.gz"
@@ -46,7 +47,7 @@ COMPLETE_MARKER = ".wavecomp-complete"
 DOWNLOAD_TIMEOUT_S = 600
 
 
-class CmsisDspError(RuntimeError):
+class CmsisDspError(WavecompError, RuntimeError):
     """The CMSIS-DSP sources could not be fetched or lack a file; the message says what to do."""
 
 

@@ -45,6 +45,7 @@ import numpy as np
 
 import wavecomp
 from wavecomp import fixed, targets
+from wavecomp.errors import WavecompError
 from wavecomp.ir import ConvLayer, Network
 from wavecomp.output_dir import OutputFolder
 
@@ -119,7 +120,7 @@ def file_role(rel: Path) -> str:
     return "the kernel" if key.startswith(f"{ENGINE_DIR}/wavecomp_") else ""
 
 
-class EmitError(ValueError):
+class EmitError(WavecompError, ValueError):
     """The engine cannot be written as asked; the message names the option or folder and the fix."""
 
 

@@ -29,6 +29,7 @@ import numpy as np
 
 from wavecomp import fixed
 from wavecomp.cache import cache_root, locked
+from wavecomp.errors import WavecompError
 from wavecomp.ir import Network
 from wavecomp.mcu import cmsis_dsp
 from wavecomp.mcu.emit import FIRMWARE_DIR, EmitResult, Kernel, Numerics, emit
@@ -45,7 +46,7 @@ BUILD_TIMEOUT_S = 600
 TOOLS = {"g++": "g++ (Debian: build-essential)", "gcc": "gcc (Debian: build-essential)"}
 
 
-class HostBuildError(RuntimeError):
+class HostBuildError(WavecompError, RuntimeError):
     """The host compiler failed or is missing; the message names the tool or file and the log."""
 
 

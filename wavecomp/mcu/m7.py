@@ -32,6 +32,8 @@ from typing import Protocol
 
 import numpy as np
 
+from wavecomp.errors import WavecompError
+
 HARNESS_DIR = Path(__file__).resolve().parents[2] / "firmware" / "m7_harness"
 PLUGIN_SOURCE = HARNESS_DIR / "insn_count_plugin.c"
 
@@ -76,7 +78,7 @@ HARNESS_INFO_MAGIC = 0x374D4357  # "WCM7"
 RUN_STATS_MAGIC = 0x54534357  # "WCST"
 
 
-class M7Error(RuntimeError):
+class M7Error(WavecompError, RuntimeError):
     """A cross build or emulator run that failed; the message says what and how to fix it."""
 
 

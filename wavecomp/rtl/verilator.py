@@ -14,12 +14,14 @@ import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from wavecomp.errors import WavecompError
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HDL_DIR = REPO_ROOT / "hdl"
 SIM_DIR = REPO_ROOT / "sim"
 
 
-class ToolError(RuntimeError):
+class ToolError(WavecompError, RuntimeError):
     """A simulator/toolchain run that failed; the message says which and where its log is."""
 
 

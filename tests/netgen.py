@@ -1,8 +1,8 @@
-"""Seeded random networks and signals for differential tests and benchmarks.
+"""Seeded random networks for differential tests and benchmarks (test-only, not shipped).
 
 Random networks deliberately include weights at both ends of the Q4.12 range (-8 and
-8 - 2**-12) and inputs at full scale, because that is where wrap, saturation and rounding
-bugs hide. Everything is a pure function of the seed so a failure can be reproduced.
+8 - 2**-12), because that is where wrap, saturation and rounding bugs hide. Everything is a
+pure function of the seed so a failure can be reproduced.
 """
 
 from __future__ import annotations
@@ -88,35 +88,3 @@ def random_network(seed: int, limits: RandomNetLimits = RandomNetLimits()) -> Ne
         name=f"random{seed}",
         metadata={"seed": seed},
     )
-
-
-def random_inputs(n_samples: int, n_channels: int, seed: int) -> np.ndarray:
-    """int16 (T, C) Q4.12 signals: smooth and noisy stretches plus bursts at ±full scale."""
-    rng = np.random.default_rng([seed, 0x1A9])
-    t = np.arange(n_samples)[:, None]
-    freqs = rng.uniform(0.001, 0.05, n_channels)
-    smooth = 3.0 * np.sin(2 * np.pi * freqs * t + rng.uniform(0, 2 * np.pi, n_channels))
-    noise = rng.normal(0.0, 1.5, (n_samples, n_channels))
-    x = fixed.to_q12(smooth + noise)
-    for _ in range(max(1, n_samples // 256)):
-        start = int(rng.integers(0, n_samples))
-        length = int(rng.integers(1, 32))
-        value = rng.choice([fixed.RAW_MIN, fixed.RAW_MAX], size=n_channels)
-        x[start : start + length] = value
-    x[0] = fixed.RAW_MAX
-    if n_samples > 1:
-        x[1] = fixed.RAW_MIN
-    return x
-
-
-def to_bits(value: int, width: int) -> list[int]:
-    """MSB-first bits of a two's-complement value (serial-port models)."""
-    return [(value >> (width - 1 - i)) & 1 for i in range(width)]
-
-
-def from_bits(bits: list[int]) -> int:
-    """Signed value of MSB-first two's-complement bits."""
-    raw = 0
-    for b in bits:
-        raw = (raw << 1) | b
-    return raw - (1 << len(bits)) if bits[0] else raw

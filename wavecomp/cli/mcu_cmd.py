@@ -1,0 +1,134 @@
+"""`wavecomp emit-cmsis`: the model as a C++ engine and a Daisy firmware project."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from click.core import ParameterSource
+from rich.table import Table
+
+from wavecomp import fixed
+from wavecomp.cli.common import console, load_model, out_option
+
+
+@click.command("emit-cmsis")
+@click.option(
+    "--numerics",
+    type=click.Choice(["q12", "f32"]),
+    default="q12",
+    show_default=True,
+    help="q12: Q4.12 fixed point, bit-exact with the reference (and the FPGA core). "
+    "f32: float32 throughout, like the original Daisy firmware (close to, not equal to, q12).",
+)
+@click.option(
+    "--kernel",
+    type=click.Choice(["fused", "cmsis"]),
+    default="fused",
+    show_default=True,
+    help="fused: hand-scheduled loop on the M7's SIMD MACs (SMLAD/SMLALD, several outputs per "
+    "pass), the fast one. cmsis: plain CMSIS-DSP dot products (arm_dot_prod_q15 / _f32).",
+)
+@click.option(
+    "--rounding",
+    type=click.Choice(fixed.ROUNDING_MODES),
+    default=fixed.DEFAULT_ROUNDING,
+    show_default=True,
+    help="q12 requantisation rounding (folded into the stored bias terms, so it costs "
+    "nothing). f32 has no requantisation.",
+)
+@click.option(
+    "--rate",
+    "sample_rate",
+    type=click.Choice(["48000", "96000"]),
+    default="48000",
+    show_default=True,
+    help="Audio sample rate of the Daisy firmware (the Makefile's RATE default; "
+    "`make RATE=96000` overrides it later).",
+)
+@out_option(
+    "build/daisy",
+    "Output folder: engine/, daisy/, README.md, report.md (replaced if emit-cmsis wrote it).",
+)
+@click.argument("model", required=False)
+def emit_cmsis(
+    numerics: str,
+    kernel: str,
+    rounding: str,
+    sample_rate: str,
+    out_dir: Path,
+    model: str | None,
+) -> None:
+    """Write the model as C++ for a Daisy (STM32H750 Cortex-M7, CMSIS-DSP): the cached-wavenet
+    engine with its weights, a Daisy Patch firmware project (libDaisy Makefile; knobs/CV drive
+    the control inputs, the OLED shows the CPU load), a README with the build and flash steps,
+    and report.md (MACs, accumulator widths, memory).
+
+    \b
+    Then build and flash it with your libDaisy checkout:
+      cd OUT/daisy && make LIBDAISY_DIR=/path/to/libDaisy && make program-dfu
+    and hear the same engine on this machine first:
+      wavecomp sim --target cmsis tri.wav out.wav --cv e0=1 --cv e1=0
+    """
+    from wavecomp.mcu.emit import emit
+
+    ctx = click.get_current_context()
+    if numerics == "f32" and ctx.get_parameter_source("rounding") is ParameterSource.COMMANDLINE:
+        raise click.UsageError(
+            "--rounding sets the q12 requantisation; --numerics f32 has none (drop it)"
+        )
+    net = load_model(model)
+    result = emit(
+        net,
+        out_dir,
+        numerics=numerics,
+        kernel=kernel,
+        rounding=rounding,
+        sample_rate=int(sample_rate),
+    )
+    _print_emit(result, net.name)
+
+
+def _print_emit(result, name: str) -> None:
+    """What emit-cmsis wrote: the layers as the engine computes them, then the files."""
+    from wavecomp.mcu.emit import file_role
+
+    options = f"{result.numerics}, kernel {result.kernel}" + (
+        f", rounding {result.rounding}" if result.numerics == "q12" else ""
+    )
+    layers = Table(
+        title=f"{name}: {options}, {result.sample_rate} Hz",
+        title_justify="left",
+        caption="accumulator: what holds each sum (int32 only where the static bound is "
+        "below 2^31); cache: activation ring buffers",
+        caption_justify="left",
+    )
+    for col in ("layer", "K×d", "channels", "MACs", "accumulator", "cache", "weights"):
+        layers.add_column(col, justify="left" if col in ("layer", "accumulator") else "right")
+    for p in result.layers:
+        layers.add_row(
+            f"{p.name} ({p.activation})",
+            f"{p.kernel_size}×{p.dilation}",
+            f"{p.in_channels}→{p.out_channels}",
+            f"{p.macs:,}",
+            p.accumulator,
+            f"{p.cache_bytes:,} B",
+            f"{p.weight_bytes:,} B",
+        )
+    layers.add_section()
+    total = [f"{result.macs_per_sample:,}", "", f"{result.cache_bytes:,} B"]
+    layers.add_row("total", "", "", *total, f"{result.weight_bytes:,} B")
+    console.print(layers)
+    files = Table(title=f"wrote {result.out_dir}/", title_justify="left")
+    files.add_column("file")
+    files.add_column("bytes", justify="right")
+    files.add_column("what")
+    for rel in result.files:
+        if rel.name.startswith("."):
+            continue
+        files.add_row(str(rel), f"{(result.out_dir / rel).stat().st_size:,}", file_role(rel))
+    console.print(files)
+    console.print(
+        f"next: cd {result.out_dir / 'daisy'} && make LIBDAISY_DIR=/path/to/libDaisy "
+        "&& make program-dfu   (see README.md)"
+    )

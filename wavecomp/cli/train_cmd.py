@@ -1,0 +1,211 @@
+"""`wavecomp train` and `wavecomp demo`: train a model with a report; the main job end to end."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import click
+
+import wavecomp
+from wavecomp.cli.build_cmd import build
+from wavecomp.cli.common import console, out_option
+from wavecomp.cli.inspect_cmd import inspect
+from wavecomp.frontend.train import TrainConfig
+
+
+@click.command()
+@out_option("runs/train", "Folder for model + report (replaced if it exists).")
+@click.option(
+    "--preset",
+    type=click.Choice(["fpga", "mcu"]),
+    default="fpga",
+    show_default=True,
+    help="fpga: 4->16->16->4 waveshaper (1,536 MACs); mcu: 3-input blocks (424 MACs).",
+)
+@click.option(
+    "--layers",
+    metavar="KxD:F[:act],...",
+    help='Replace the preset\'s layers, e.g. "4x1:8,4x4:8,1x1:4" (K x dilation : filters).',
+)
+@click.option("--epochs", default=TrainConfig.epochs, show_default=True)
+@click.option(
+    "--examples",
+    default=TrainConfig.examples,
+    show_default=True,
+    help="Training windows per epoch.",
+)
+@click.option("--seq-len", type=int, help="Window length (default max(512, 4 x receptive field)).")
+@click.option("--batch-size", default=TrainConfig.batch_size, show_default=True)
+@click.option(
+    "--lr",
+    "learning_rate",
+    default=TrainConfig.learning_rate,
+    show_default=True,
+    help="Peak learning rate.",
+)
+@click.option("--seed", default=TrainConfig.seed, show_default=True)
+@click.option(
+    "--rate",
+    "sample_rate",
+    default=TrainConfig.sample_rate,
+    show_default=True,
+    help="Sample rate the model is trained for.",
+)
+@click.option(
+    "--input-wav",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Train on your own recording: the input WAV ...",
+)
+@click.option(
+    "--target-wav",
+    type=click.Path(exists=True, dir_okay=False),
+    help="... and the target WAV it should become (same rate and length).",
+)
+@click.option(
+    "--control",
+    multiple=True,
+    metavar="NAME=VALUE|CV.wav",
+    help="Extra input channel for recordings: a constant or a CV WAV. Repeatable.",
+)
+def train(
+    out_dir: Path,
+    preset: str,
+    layers: str | None,
+    epochs: int,
+    examples: int,
+    seq_len: int | None,
+    batch_size: int,
+    learning_rate: float,
+    seed: int,
+    sample_rate: int,
+    input_wav: str | None,
+    target_wav: str | None,
+    control: tuple[str, ...],
+) -> None:
+    """Train a quantised (QKeras) model, lower it to Q4.12, and write OUT/model.npz,
+    OUT/model.keras and a report (report.md/json, loss curves, waveform grid).
+
+    Without --input-wav it trains on the built-in waveshaper data (a triangle in;
+    sine / ramp / square / zigzag out at the corners of a 2-D embedding). Seeded and
+    reproducible.
+    """
+    controls: dict[str, float | str] = {}
+    for item in control:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise click.BadParameter(
+                f"{item!r}: use NAME=VALUE or NAME=cv.wav", param_hint="--control"
+            )
+        try:
+            controls[name] = float(value)
+        except ValueError:
+            controls[name] = value
+    config = TrainConfig(
+        preset=preset,
+        layers=layers,
+        seed=seed,
+        epochs=epochs,
+        examples=examples,
+        seq_len=seq_len,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        sample_rate=sample_rate,
+        input_wav=input_wav,
+        target_wav=target_wav,
+        controls=controls,
+    )
+    result = run_training(config, out_dir)
+    _print_training(result)
+
+
+def run_training(config, out_dir: Path):
+    """Train with a rich progress bar (shared by `train` and `demo`)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from wavecomp.frontend.train import resolve_spec
+    from wavecomp.frontend.train import train as train_model
+
+    resolve_spec(config)  # fail on a bad --preset/--layers before the progress bar starts
+
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[info]}"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
+        task = bar.add_task("loading TensorFlow", total=None, info="")
+
+        def progress(stage: str, done: int, total: int, figures: dict[str, float]) -> None:
+            if stage == "fit":
+                info = f"loss {figures.get('loss', math.nan):.4g}"
+                bar.update(task, description="training", completed=done, total=total, info=info)
+            else:
+                bar.update(task, description="evaluating on the integer reference", info="")
+
+        return train_model(config, out_dir, progress=progress)
+
+
+def _print_training(result) -> None:
+    q = result.report["quality"]
+    cmp_ = result.report["qkeras_vs_reference"]
+    console.print(
+        f"[bold green]trained[/] {result.report['model']} in "
+        f"{result.report['train_seconds']} s -> {result.out_dir}/model.npz"
+    )
+    if "corner_snr_db" in q:
+        snrs = ", ".join(f"{k} {v:.1f}" for k, v in q["corner_snr_db"].items())
+        console.print(
+            f"held-out SNR per corner (dB): {snrs}; mean {q['mean_corner_snr_db']:.1f} dB"
+        )
+    else:
+        console.print(f"held-out SNR: {q['heldout_snr_db']:.1f} dB")
+    console.print(
+        f"QKeras float vs integer reference: max {cmp_['max_abs_lsb']:g} LSB "
+        f"(bound {cmp_['error_bound_lsb']:.3g} LSB)"
+    )
+    console.print(f"report: {result.out_dir}/report.md")
+
+
+# ---- demo ------------------------------------------------------------------------------------
+
+
+@click.command()
+@out_option("out/demo", "Folder for everything the demo writes.")
+@click.option(
+    "--train/--no-train",
+    "do_train",
+    default=True,
+    show_default=True,
+    help="Also retrain the default model from scratch (about 2-4 minutes).",
+)
+def demo(out_dir: Path, do_train: bool) -> None:
+    """The main job on the default model: inspect it, render a triangle sweep through the
+    bit-exact reference at each corner of the embedding, build an ECPIX-5 bitstream (with
+    its bit-exact RTL check), and retrain the model with a report.
+    """
+    from wavecomp.sim import render_demo
+
+    ctx = click.get_current_context()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    console.rule("1. inspect the default model")
+    ctx.invoke(inspect)
+    console.rule("2. render through the reference")
+    for line in render_demo(wavecomp.load(), out_dir):
+        console.print(line)
+    console.rule("3. build a bitstream for the ECPIX-5 + eurorack-pmod at 48 kHz")
+    ctx.invoke(build, target="ecp5", out_dir=out_dir / "ecp5")
+    if do_train:
+        console.rule("4. train it again from scratch")
+        result = run_training(TrainConfig(), out_dir / "train")
+        _print_training(result)
+    console.print(f"[bold green]done[/]: everything is in {out_dir}/")

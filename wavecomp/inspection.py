@@ -1,0 +1,64 @@
+"""What `wavecomp inspect` reports about a model, as data: the summary and a fit per target.
+
+Why here and not in the CLI: the same figures feed ``inspect --json``, reports and tests, and
+the fit check must be the one the backends use (the Daisy row counts libDaisy's own flash).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from wavecomp import targets
+from wavecomp.ir import Network
+
+
+def fit_rows(net: Network) -> list[dict[str, Any]]:
+    """One row per target: what the model needs, what the target has, and whether it fits.
+
+    The ECP5 rows are lower bounds (multipliers = ceil(MACs / cycles)); the scheduler gives
+    the real figure.
+    """
+    need = targets.min_multipliers(net.macs_per_sample, targets.EUROPMOD_CYCLES_PER_SAMPLE)
+    cycles = targets.EUROPMOD_CYCLES_PER_SAMPLE
+    rows = []
+    for key, part in targets.ECP5_PARTS.items():
+        rows.append(
+            {
+                "target": f"ECP5 {key} ({part.name})",
+                "need": f">= {need} MULT18X18D at {cycles} cycles/sample",
+                "have": f"{part.mult18} MULT18X18D",
+                "fits": need <= part.mult18,
+            }
+        )
+    rows.append(_daisy_row(net))
+    return rows
+
+
+def _daisy_row(net: Network) -> dict[str, Any]:
+    s = net.summary()
+    mem = s.weight_bytes + s.cache_bytes
+    return {
+        "target": targets.DAISY.name,
+        "need": f"{mem:,} B weights + caches (q12)",
+        "have": f"{targets.DAISY.dtcm_bytes // 1024} KB DTCM",
+        "fits": mem <= targets.DAISY.dtcm_bytes,
+    }
+
+
+def inspect_dict(net: Network) -> dict[str, Any]:
+    """Everything `inspect --json` prints: summary, I/O, accumulator bounds, fit, metadata."""
+    doc = net.summary().to_dict()
+    doc["fingerprint"] = net.fingerprint()
+    doc["io"] = {
+        "inputs": [ch.__dict__ for ch in net.io.inputs],
+        "outputs": [ch.__dict__ for ch in net.io.outputs],
+        "input_shift": net.io.input_shift,
+        "output_shift": net.io.output_shift,
+        "sample_rate": net.io.sample_rate,
+    }
+    doc["accumulator_bounds"] = {
+        layer.name: [int(b) for b in layer.accumulator_bound()] for layer in net.layers
+    }
+    doc["fit"] = fit_rows(net)
+    doc["metadata"] = net.metadata
+    return doc
