@@ -13,17 +13,28 @@ from __future__ import annotations
 from pathlib import Path
 
 from wavecomp import fixed, reference
+from wavecomp.errors import WavecompError
 from wavecomp.ir import IRError, Network
 
 __version__ = "0.1.0"
-__all__ = ["IRError", "Network", "default_model_path", "fixed", "load", "reference"]
+__all__ = [
+    "IRError",
+    "Network",
+    "WavecompError",
+    "default_model_path",
+    "fixed",
+    "load",
+    "reference",
+]
 
 KERAS_SUFFIXES = (".keras", ".h5")
 
 
 def default_model_path() -> Path:
     """The trained waveshaper that ships inside the package (used when no model is given)."""
-    return Path(__file__).parent / "models" / "default.npz"
+    from wavecomp.resources import models_dir
+
+    return models_dir() / "default.npz"
 
 
 def load(path: str | Path | None = None) -> Network:

@@ -44,6 +44,22 @@ def check_folder(path: Path, *, writer: str, option: str) -> None:
         )
 
 
+def claim_folder(path: Path, *, writer: str, option: str) -> Path:
+    """Create (or reuse) a folder that holds several outputs, each written all-or-nothing on
+    its own (``wavecomp demo``'s renders, bitstream and training run): check it, create it
+    and mark it as wavecomp's, so a later run may replace what is inside."""
+    path = Path(path).absolute()
+    check_folder(path, writer=writer, option=option)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        (path / MARKER).write_text(f"written by {writer}; wavecomp replaces what is inside\n")
+    except OSError as err:
+        raise OutputFolderError(
+            f"cannot write to {path} ({err.strerror}); choose a writable {option} folder"
+        ) from None
+    return path
+
+
 @contextlib.contextmanager
 def writing_folder(path: Path, *, writer: str, option: str) -> Iterator[Path]:
     """Yield a staging folder to fill; on success it replaces ``path`` in one rename.

@@ -23,6 +23,7 @@ import soundfile as sf
 from wavecomp import fixed, reference, targets
 from wavecomp.errors import WavecompError
 from wavecomp.ir import Network
+from wavecomp.output_dir import write_file, writing_folder
 
 if TYPE_CHECKING:  # the RTL flow (jinja2, Verilator) loads only for --target rtl
     from wavecomp.rtl.render import Progress
@@ -196,14 +197,37 @@ def _render_cmsis(
     return y, [f"cmsis: q12 engine (fused kernel, rounding {rounding}), host build"]
 
 
+WAV_SOFTWARE_TAG = "wavecomp"
+"""Prefix of the software tag (RIFF INFO ISFT) in every WAV wavecomp writes: how a later
+render knows an existing OUT_WAV is its own and may be replaced."""
+
+
+def written_by_wavecomp(path: Path) -> bool:
+    """True if ``path`` is a WAV whose software tag says wavecomp wrote it."""
+    try:
+        with sf.SoundFile(str(path)) as wav:
+            return wav.software.startswith(WAV_SOFTWARE_TAG)
+    except (sf.LibsndfileError, RuntimeError):
+        return False
+
+
 def write_codec_wav(path: Path, codec: np.ndarray, rate: int) -> Path:
-    """int16 codec samples (T, C) -> 16-bit PCM WAV, written atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".partial")
-    sf.write(str(tmp), codec.astype(np.int16), rate, subtype="PCM_16", format="WAV")
-    tmp.replace(path)
-    return path
+    """int16 codec samples (T, C) -> 16-bit PCM WAV, written all-or-nothing.
+
+    An existing file is replaced only if wavecomp wrote it (its software tag); a user's file
+    is refused with an error naming it.
+    """
+    from wavecomp import __version__
+
+    def write(tmp: Path) -> None:
+        with sf.SoundFile(
+            str(tmp), "w", rate, codec.shape[1], subtype="PCM_16", format="WAV"
+        ) as wav:
+            wav.software = f"{WAV_SOFTWARE_TAG} {__version__}"
+            wav.write(codec.astype(np.int16))
+
+    write_file(Path(path), write, ours=written_by_wavecomp, writer="wavecomp", what="output WAV")
+    return Path(path)
 
 
 def write_tone(
@@ -235,27 +259,29 @@ def write_tone(
 
 
 def render_demo(net: Network, out_dir: Path) -> list[str]:
-    """Render a triangle sweep at each embedding corner; write WAVs and a picture."""
+    """Render a triangle sweep at each embedding corner into ``out_dir/renders/`` (WAVs and a
+    picture, written all-or-nothing); returns what was written, for the console."""
     from wavecomp.frontend.data import CORNERS
 
     lines = []
     rate = net.io.sample_rate or 48_000
-    tri = write_tone(
-        out_dir / "triangle_sweep.wav", f0=55.0, f1=880.0, seconds=4.0, sample_rate=rate
-    )
-    lines.append(f"wrote {tri} (triangle, 55→880 Hz glide, 4 s)")
-    has_embedding = {"e0", "e1"} <= {ch.name for ch in net.io.inputs}
-    corners = CORNERS if has_embedding else {"out": None}
-    renders = {}
-    for name, corner in corners.items():
-        controls = {"e0": corner[0], "e1": corner[1]} if corner else {}
-        result = render_wav(net, tri, out_dir / f"render_{name}.wav", controls=controls)
-        renders[name] = result.out_wav
-        lines.append(
-            f"wrote {result.out_wav}  ({', '.join(f'{k}={v:g}' for k, v in controls.items())})"
+    target = Path(out_dir) / "renders"
+    with writing_folder(target, writer="wavecomp demo", option="--out") as staging:
+        tri = write_tone(
+            staging / "triangle_sweep.wav", f0=55.0, f1=880.0, seconds=4.0, sample_rate=rate
         )
-    lines.append(f"wrote {_plot_renders(tri, renders, out_dir / 'renders.png')}")
-    return lines
+        lines.append(f"{tri.name} (triangle, 55→880 Hz glide, 4 s)")
+        has_embedding = {"e0", "e1"} <= {ch.name for ch in net.io.inputs}
+        corners = CORNERS if has_embedding else {"out": None}
+        renders = {}
+        for name, corner in corners.items():
+            controls = {"e0": corner[0], "e1": corner[1]} if corner else {}
+            result = render_wav(net, tri, staging / f"render_{name}.wav", controls=controls)
+            renders[name] = result.out_wav
+            settings = ", ".join(f"{k}={v:g}" for k, v in controls.items())
+            lines.append(f"{result.out_wav.name}  ({settings})")
+        lines.append(_plot_renders(tri, renders, staging / "renders.png").name)
+    return [f"wrote {target}/:", *(f"  {line}" for line in lines)]
 
 
 def _plot_renders(tri: Path, renders: dict[str, Path], path: Path) -> Path:

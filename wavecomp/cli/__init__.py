@@ -13,10 +13,11 @@ import click
 
 import wavecomp
 from wavecomp.cli.build_cmd import build
+from wavecomp.cli.demo_cmd import demo
 from wavecomp.cli.inspect_cmd import inspect
 from wavecomp.cli.mcu_cmd import emit_cmsis
 from wavecomp.cli.sim_cmd import sim, tone
-from wavecomp.cli.train_cmd import demo, train
+from wavecomp.cli.train_cmd import train
 from wavecomp.errors import WavecompError
 
 

@@ -1,4 +1,4 @@
-"""`wavecomp train` and `wavecomp demo`: train a model with a report; the main job end to end."""
+"""`wavecomp train`: train a quantised model on waveshaper data or recordings, with a report."""
 
 from __future__ import annotations
 
@@ -7,10 +7,7 @@ from pathlib import Path
 
 import click
 
-import wavecomp
-from wavecomp.cli.build_cmd import build
 from wavecomp.cli.common import console, out_option
-from wavecomp.cli.inspect_cmd import inspect
 from wavecomp.frontend.train import TrainConfig
 
 
@@ -116,7 +113,7 @@ def train(
         controls=controls,
     )
     result = run_training(config, out_dir)
-    _print_training(result)
+    print_training(result)
 
 
 def run_training(config, out_dir: Path):
@@ -155,7 +152,7 @@ def run_training(config, out_dir: Path):
         return train_model(config, out_dir, progress=progress)
 
 
-def _print_training(result) -> None:
+def print_training(result) -> None:
     q = result.report["quality"]
     cmp_ = result.report["qkeras_vs_reference"]
     console.print(
@@ -177,35 +174,3 @@ def _print_training(result) -> None:
 
 
 # ---- demo ------------------------------------------------------------------------------------
-
-
-@click.command()
-@out_option("out/demo", "Folder for everything the demo writes.")
-@click.option(
-    "--train/--no-train",
-    "do_train",
-    default=True,
-    show_default=True,
-    help="Also retrain the default model from scratch (about 2-4 minutes).",
-)
-def demo(out_dir: Path, do_train: bool) -> None:
-    """The main job on the default model: inspect it, render a triangle sweep through the
-    bit-exact reference at each corner of the embedding, build an ECPIX-5 bitstream (with
-    its bit-exact RTL check), and retrain the model with a report.
-    """
-    from wavecomp.sim import render_demo
-
-    ctx = click.get_current_context()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    console.rule("1. inspect the default model")
-    ctx.invoke(inspect)
-    console.rule("2. render through the reference")
-    for line in render_demo(wavecomp.load(), out_dir):
-        console.print(line)
-    console.rule("3. build a bitstream for the ECPIX-5 + eurorack-pmod at 48 kHz")
-    ctx.invoke(build, target="ecp5", out_dir=out_dir / "ecp5")
-    if do_train:
-        console.rule("4. train it again from scratch")
-        result = run_training(TrainConfig(), out_dir / "train")
-        _print_training(result)
-    console.print(f"[bold green]done[/]: everything is in {out_dir}/")

@@ -1,0 +1,51 @@
+"""`wavecomp demo`: the main job end to end on the default model, into one output folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+import wavecomp
+from wavecomp.cli.build_cmd import build
+from wavecomp.cli.common import console, out_option
+from wavecomp.cli.inspect_cmd import inspect
+from wavecomp.cli.train_cmd import print_training, run_training
+from wavecomp.frontend.train import TrainConfig
+from wavecomp.output_dir import claim_folder
+
+
+@click.command()
+@out_option(
+    "out/demo",
+    "Folder for everything the demo writes: renders/, ecp5/, train/ (each replaced only if "
+    "wavecomp wrote it).",
+)
+@click.option(
+    "--train/--no-train",
+    "do_train",
+    default=True,
+    show_default=True,
+    help="Also retrain the default model from scratch (about 2-4 minutes).",
+)
+def demo(out_dir: Path, do_train: bool) -> None:
+    """The main job on the default model: inspect it, render a triangle sweep through the
+    bit-exact reference at each corner of the embedding, build an ECPIX-5 bitstream (with
+    its bit-exact RTL check), and retrain the model with a report.
+    """
+    from wavecomp.sim import render_demo
+
+    ctx = click.get_current_context()
+    out_dir = claim_folder(out_dir, writer="wavecomp demo", option="--out")
+    console.rule("1. inspect the default model")
+    ctx.invoke(inspect)
+    console.rule("2. render through the reference")
+    for line in render_demo(wavecomp.load(), out_dir):
+        console.print(line)
+    console.rule("3. build a bitstream for the ECPIX-5 + eurorack-pmod at 48 kHz")
+    ctx.invoke(build, target="ecp5", out_dir=out_dir / "ecp5")
+    if do_train:
+        console.rule("4. train it again from scratch")
+        result = run_training(TrainConfig(), out_dir / "train")
+        print_training(result)
+    console.print(f"[bold green]done[/]: everything is in {out_dir}/")
