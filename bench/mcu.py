@@ -13,7 +13,7 @@ reference (q12) or the same-order float32 reference (f32) on the way. QEMU count
 *instructions*, not cycles: the "% of Daisy" columns assume one instruction per cycle at
 480 MHz (10,000 per sample at 48 kHz), an estimate that ignores dual issue (faster) and
 memory stalls (slower). A profile of the hottest code follows the table. Writes mcu.md and
-mcu.json.
+mcu.json; exits non-zero if any engine's outputs differ from the reference.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import numpy as np
 import wavecomp
 from wavecomp import fixed, reference
 from wavecomp.ir import Network
-from wavecomp.mcu import m7
+from wavecomp.mcu import daisy_fit, m7_build, m7_run
 from wavecomp.mcu.emit import emit
 from wavecomp.reference.float_ref import run_f32
 from wavecomp.stimulus import random_inputs
@@ -63,15 +63,15 @@ def models() -> list[tuple[str, Network]]:
 def measure(label: str, net: Network, numerics: str, kernel: str, samples: int) -> dict:
     folder = WORK / f"{net.name}-{numerics}-{kernel}"
     result = emit(net, folder, numerics=numerics, kernel=kernel)
-    build = m7.build_m7(result, CACHE)
+    build = m7_build.build_m7(result, CACHE)
     x = random_inputs(samples, net.in_channels, seed=1)
     inputs = x if numerics == "q12" else fixed.from_q12(x).astype(np.float32)
-    run = m7.run_qemu(build, inputs)
+    run = m7_run.run_qemu(build, inputs)
     expected = reference.run(net, x) if numerics == "q12" else run_f32(net, inputs)
     check = "bit-exact" if np.array_equal(run.outputs, expected) else "MISMATCH"
     accumulators = Counter(layer.accumulator.split()[0] for layer in result.layers)
-    size = m7.size(build)
-    fit = m7.fits_daisy(size, stack_bytes=run.stack_bytes)
+    size = daisy_fit.size(build)
+    fit = daisy_fit.measured(size, stack_bytes=run.stack_bytes)
     per_sample = run.instructions_per_sample
     row = {
         "model": label,
@@ -85,7 +85,9 @@ def measure(label: str, net: Network, numerics: str, kernel: str, samples: int) 
         "min_step": run.min_step_instructions,
         "max_step": run.max_step_instructions,
         "instructions_per_mac": round(per_sample / net.macs_per_sample, 3),
-        "flash_bytes": size.daisy_use()["flash"],
+        "flash_bytes": size.footprint().code + size.data(),
+        "firmware_flash_bytes": fit.flash_bytes,
+        "app_type": fit.app_type,
         "ram_bytes": size.data() + size.bss(),
         "stack_bytes": run.stack_bytes,
         "fits_daisy": fit.fits,
@@ -105,17 +107,19 @@ def hot_spots(
 ) -> dict:
     """Where one engine's instructions go: per function, and the hottest blocks' code."""
     result = emit(net, WORK / f"{net.name}-{numerics}-{kernel}", numerics=numerics, kernel=kernel)
-    build = m7.build_m7(result, CACHE)
+    build = m7_build.build_m7(result, CACHE)
     x = random_inputs(samples, net.in_channels, seed=1)
     inputs = x if numerics == "q12" else fixed.from_q12(x).astype(np.float32)
-    run = m7.run_qemu(build, inputs, profile=True)
-    functions = [(name, round(n / run.steps, 1)) for name, n in m7.profile_by_function(build, run)]
+    run = m7_run.run_qemu(build, inputs, profile=True)
+    functions = [
+        (name, round(n / run.steps, 1)) for name, n in m7_run.profile_by_function(build, run)
+    ]
     # QEMU blocks overlap (one entered from above a loop holds the loop's first pass too):
     # show the hottest blocks that share no instruction with a block already shown.
     blocks: list[dict] = []
     shown: set[str] = set()
     for b in run.blocks:
-        code = m7.disassemble_block(build, b)
+        code = m7_run.disassemble_block(build, b)
         addresses = {line.split(":")[0].strip() for line in code.splitlines()}
         if addresses & shown:
             continue
@@ -142,29 +146,41 @@ def markdown(rows: list[dict], profiles: list[dict]) -> str:
         "are an *estimate*: instructions/sample ÷ (480 MHz ÷ rate), i.e. one instruction per "
         "cycle with a budget of 10,000 instructions/sample at 48 kHz and 5,000 at 96 kHz. "
         "Flash = code + constants (weights) + initialised data; RAM = data + bss (activation "
-        "caches); both exclude the harness. Stack is the measured high-water mark "
-        "(harness main + engine).",
+        "caches); both exclude the harness. Firmware = the Daisy Patch firmware's flash with "
+        "libDaisy and the Patch code counted (`daisy_fit.measured`). Stack is the measured "
+        "high-water mark (harness main + engine).",
         "",
         "| model | MACs/sample | numerics | kernel | accumulators "
         "| instructions/sample (min-max) "
-        "| instructions/MAC | flash B | RAM B | stack B | est. Daisy load @48 kHz "
+        "| instructions/MAC | flash B | firmware B | RAM B | stack B | est. Daisy load @48 kHz "
         "| @96 kHz | outputs |",
-        "|---|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "|---|---:|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         lines.append(
             f"| {r['model']} | {r['macs']:,} | {r['numerics']} | {r['kernel']} "
             f"| {', '.join(f'{n}x {a}' for a, n in r['accumulators'].items())} "
             f"| {r['instructions_per_sample']:,.1f} ({r['min_step']:,}-{r['max_step']:,}) "
-            f"| {r['instructions_per_mac']:.2f} | {r['flash_bytes']:,} | {r['ram_bytes']:,} "
+            f"| {r['instructions_per_mac']:.2f} | {r['flash_bytes']:,} "
+            f"| {r['firmware_flash_bytes']:,} | {r['ram_bytes']:,} "
             f"| {r['stack_bytes']:,} | {r['daisy_load_48k']:.1f}% | {r['daisy_load_96k']:.1f}% "
             f"| {r['check']} |"
         )
-    misfits = [f"{r['model']} {r['numerics']}/{r['kernel']}" for r in rows if not r["fits_daisy"]]
+    misfits = [
+        f"{r['model']} {r['numerics']}/{r['kernel']}"
+        for r in rows
+        if not r["fits_daisy"] or r["app_type"] != "BOOT_NONE"
+    ]
+    largest = max(r["firmware_flash_bytes"] for r in rows)
     lines += [
         "",
-        "Daisy fit (`m7.fits_daisy`, libDaisy's default flash layout, measured stack in DTCM): "
-        + (f"**does not fit**: {', '.join(misfits)}" if misfits else "every engine fits")
+        "Daisy fit (`daisy_fit.measured`: the engine plus libDaisy and the Patch code, "
+        f"{daisy_fit.LIBDAISY_PATCH_FLASH:,} B, measured stack in DTCM): "
+        + (
+            f"**needs the bootloader or does not fit**: {', '.join(misfits)}"
+            if misfits
+            else f"every Patch firmware fits the internal flash (largest {largest:,} B of 131,072)"
+        )
         + ".",
     ]
     lines += ["", "## Goals (fused q12)", ""]
@@ -244,6 +260,11 @@ def main() -> None:
     (args.out / "mcu.md").write_text(text)
     payload = {"rows": rows, "profiles": profiles, "clock_hz": CLOCK_HZ}
     (args.out / "mcu.json").write_text(json.dumps(payload, indent=2) + "\n")
+    mismatches = [
+        f"{r['model']} {r['numerics']}/{r['kernel']}" for r in rows if r["check"] != "bit-exact"
+    ]
+    if mismatches:
+        sys.exit(f"engine outputs differ from the reference: {', '.join(mismatches)}")
 
 
 if __name__ == "__main__":

@@ -20,9 +20,10 @@ import wavecomp
 from wavecomp import fixed
 from wavecomp.cli import main
 from wavecomp.ir import ConvLayer, IOSpec, Network
-from wavecomp.mcu import cmsis_dsp, emit
+from wavecomp.mcu import cmsis_dsp, emit, plan
+from wavecomp.output_dir import OutputFolderError
 
-COMBOS = list(itertools.product(emit.NUMERICS, emit.KERNELS))
+COMBOS = list(itertools.product(plan.NUMERICS, plan.KERNELS))
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -124,8 +125,8 @@ def test_fused_weight_stream_order():
     for c_in, c_out, width in [(5, 7, "narrow"), (4, 3, "wide"), (1, 2, "narrow"), (6, 5, "wide")]:
         w = rng.integers(-32768, 32768, (3, c_in, c_out))
         layer = ConvLayer("c", w.astype(np.int16), np.zeros(c_out, np.int16), 2, "linear")
-        stream = emit.fused_weight_stream(layer, width).tolist()
-        pairs, group = (c_in + 1) // 2, emit.fused_group(width)
+        stream = plan.fused_weight_stream(layer, width).tolist()
+        pairs, group = (c_in + 1) // 2, plan.fused_group(width)
         assert len(stream) == 3 * pairs * c_out
         padded = np.zeros((3, 2 * pairs, c_out), np.int64)
         padded[:, :c_in] = w
@@ -147,7 +148,7 @@ def test_accumulator_width_follows_the_static_bound():
         for c in range(w.shape[1]):
             w[0, c, 0] = min(rest, 32767)
             rest -= w[0, c, 0]
-        return emit.accumulator_width(one_layer(w, np.zeros(1)).layers[0], rounding)
+        return plan.accumulator_width(one_layer(w, np.zeros(1)).layers[0], rounding)
 
     # bound = sum|W| * 32768 (bias 0, floor): int32 strictly below 2^31, and the cheap
     # 64-bit requantisation strictly below 2^43
@@ -157,8 +158,8 @@ def test_accumulator_width_follows_the_static_bound():
     assert width(2**28) == "wide_clamp"
     # the bias and, for half_up, R = 2^11 count too
     w = np.array([[[32767], [32767]]])
-    assert emit.accumulator_width(one_layer(w, np.zeros(1)).layers[0], "half_up") == "narrow"
-    assert emit.accumulator_width(one_layer(w, np.array([16])).layers[0], "floor") == "wide"
+    assert plan.accumulator_width(one_layer(w, np.zeros(1)).layers[0], "half_up") == "narrow"
+    assert plan.accumulator_width(one_layer(w, np.array([16])).layers[0], "floor") == "wide"
 
 
 # ---- errors -----------------------------------------------------------------------------------
@@ -175,7 +176,7 @@ def test_accumulator_width_follows_the_static_bound():
     ],
 )
 def test_bad_options(tmp_path, options, message):
-    with pytest.raises(emit.EmitError, match=message.replace("(", r"\(")):
+    with pytest.raises(plan.EmitError, match=message.replace("(", r"\(")):
         emit.emit(wavecomp.load(), tmp_path / "out", **options)
     assert not (tmp_path / "out").exists()
 
@@ -184,14 +185,14 @@ def test_refuses_foreign_and_unwritable_folders(tmp_path):
     foreign = tmp_path / "mine"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("keep me")
-    with pytest.raises(emit.EmitError, match="not empty and was not written by wavecomp"):
+    with pytest.raises(OutputFolderError, match="not empty and was not written by wavecomp"):
         emit.emit(wavecomp.load(), foreign)
     assert (foreign / "notes.txt").read_text() == "keep me"
     a_file = tmp_path / "file"
     a_file.write_text("x")
-    with pytest.raises(emit.EmitError, match="exists and is not a folder"):
+    with pytest.raises(OutputFolderError, match="exists and is not a folder"):
         emit.emit(wavecomp.load(), a_file)
-    with pytest.raises(emit.EmitError, match="cannot write to"):
+    with pytest.raises(OutputFolderError, match="cannot write to"):
         emit.emit(wavecomp.load(), a_file / "sub" / "out")
 
 
@@ -208,7 +209,7 @@ def test_failure_leaves_no_half_written_folder(tmp_path, monkeypatch):
         return real(self, data)
 
     monkeypatch.setattr(Path, "write_bytes", flaky)
-    with pytest.raises(emit.EmitError, match="No space left on device"):
+    with pytest.raises(OutputFolderError, match="No space left on device"):
         emit.emit(random_network(1), tmp_path / "out")
     monkeypatch.undo()
     assert tree(good.out_dir) == before  # the old project is intact
@@ -219,9 +220,9 @@ def test_unholdable_bound_is_rejected(tmp_path, monkeypatch):
     """No real array reaches 2^62 (it takes 2^32 full-scale weights per output), so lower the
     limit to see the error the emitter gives instead of wrapping."""
     net = one_layer(np.full((2, 3, 1), -32768), np.zeros(1))
-    monkeypatch.setattr(emit, "WIDE_LIMIT", 2**30)
-    monkeypatch.setattr(emit, "INT64_LIMIT", 2**31)
-    with pytest.raises(emit.EmitError, match=r"layer 'conv': accumulator bound .* more than 63"):
+    monkeypatch.setattr(plan, "WIDE_LIMIT", 2**30)
+    monkeypatch.setattr(plan, "INT64_LIMIT", 2**31)
+    with pytest.raises(plan.EmitError, match=r"layer 'conv': accumulator bound .* more than 63"):
         emit.emit(net, tmp_path / "out")
     assert not (tmp_path / "out").exists()
 
@@ -229,6 +230,7 @@ def test_unholdable_bound_is_rejected(tmp_path, monkeypatch):
 # ---- the Daisy Makefile against a stub of libDaisy's core Makefile -----------------------------
 STUB_CORE_MAKEFILE = """\
 # Test stand-in for libDaisy's core/Makefile: the variable handling that matters here.
+BUILD_DIR = build
 C_SOURCES += $(SYSTEM_FILES_DIR)/startup_stm32h750xx.c
 C_DEFS ?=
 C_DEFS += -DUSE_HAL_DRIVER
@@ -244,6 +246,8 @@ show:
 \t@echo "CPP_SOURCES=$(CPP_SOURCES)"
 \t@echo "C_SOURCES=$(C_SOURCES)"
 \t@echo "CPPFLAGS=$(CPPFLAGS) $(CPP_STANDARD)"
+\t@echo "APP_TYPE=$(APP_TYPE)"
+OBJECTS = $(addprefix $(BUILD_DIR)/,$(notdir $(CPP_SOURCES:.cpp=.o)))
 """
 
 
@@ -286,6 +290,7 @@ def test_daisy_makefile_variables(tmp_path):
     ):
         assert flag in flags, flag
     assert "cmsis_shim" not in " ".join(flags)  # libDaisy brings the real CMSIS Core
+    assert shown["APP_TYPE"] == "BOOT_NONE"  # the default model fits the internal flash
     assert "-DWAVECOMP_SAMPLE_RATE=96000" in make_show(daisy, libdaisy, "RATE=96000").stdout
     bad = make_show(daisy, libdaisy, "RATE=44100")
     assert bad.returncode != 0 and "RATE=44100: the Daisy firmware runs at 48000 or 96000" in (
@@ -329,7 +334,7 @@ def test_cli_emit_cmsis(tmp_path):
     (tmp_path / "taken").mkdir()
     (tmp_path / "taken" / "x").write_text("x")
     run = runner.invoke(main, ["emit-cmsis", "--out", str(tmp_path / "taken")])
-    assert run.exit_code == 1 and "refusing to replace it" in run.output
+    assert run.exit_code == 1 and "refuses to replace it" in run.output
     assert "Traceback" not in run.output
     run = runner.invoke(main, ["emit-cmsis", "--help"])
     assert run.exit_code == 0 and "--numerics [q12|f32]" in run.output

@@ -10,6 +10,7 @@ from typing import Any
 
 from wavecomp import targets
 from wavecomp.ir import Network
+from wavecomp.mcu import daisy_fit
 
 
 def fit_rows(net: Network) -> list[dict[str, Any]]:
@@ -35,13 +36,26 @@ def fit_rows(net: Network) -> list[dict[str, Any]]:
 
 
 def _daisy_row(net: Network) -> dict[str, Any]:
-    s = net.summary()
-    mem = s.weight_bytes + s.cache_bytes
+    """The Daisy Patch firmware (q12, fused kernel) against the internal flash, libDaisy
+    counted; a firmware that needs the Daisy bootloader does not fit here and says so."""
+    fit = daisy_fit.estimate(net)
+    flash = fit.internal_flash
+    need = (
+        f"{flash.used:,} B flash (libDaisy + Patch {daisy_fit.LIBDAISY_PATCH_FLASH:,} B, "
+        f"engine {fit.engine.code:,} B), {fit.engine.dtcm:,} B DTCM (q12)"
+    )
+    if fit.app_type != "BOOT_NONE":
+        need += (
+            f"; too big for internal flash: use the Daisy bootloader "
+            f"(APP_TYPE={fit.app_type}, `wavecomp emit-cmsis` sets it)"
+            if fit.fits
+            else f"; does not fit the Daisy even with the bootloader ({fit.verdict})"
+        )
     return {
-        "target": targets.DAISY.name,
-        "need": f"{mem:,} B weights + caches (q12)",
-        "have": f"{targets.DAISY.dtcm_bytes // 1024} KB DTCM",
-        "fits": mem <= targets.DAISY.dtcm_bytes,
+        "target": "Daisy Patch (STM32H750, libDaisy, internal flash)",
+        "need": need,
+        "have": f"{flash.capacity // 1024} KB internal flash",
+        "fits": fit.app_type == "BOOT_NONE" and fit.fits,
     }
 
 

@@ -1,4 +1,5 @@
-"""Hardware facts about the targets (from FACTS.md), shared by inspect, schedulers and reports."""
+"""Hardware facts about the FPGA targets (from FACTS.md), shared by inspect, schedulers and
+reports. The Daisy's memory map and fit live in ``wavecomp.mcu.daisy_fit``."""
 
 from __future__ import annotations
 
@@ -22,18 +23,6 @@ ECP5_PARTS: dict[str, Ecp5Part] = {
     "45F": Ecp5Part("LFE5U-45F", 44_000, 72, 108),
     "85F": Ecp5Part("LFE5U-85F", 84_000, 156, 208),
 }
-
-
-@dataclass(frozen=True)
-class McuTarget:
-    name: str
-    clock_hz: int
-    flash_bytes: int
-    dtcm_bytes: int
-    sram_bytes: int
-
-
-DAISY = McuTarget("Daisy (STM32H750, Cortex-M7)", 480_000_000, 128 * 1024, 128 * 1024, 512 * 1024)
 
 
 def min_multipliers(macs_per_sample: int, cycles_per_sample: int) -> int:

@@ -32,6 +32,7 @@ INSTALL_HINTS = {
     "arm-none-eabi-size": "apt-get install binutils-arm-none-eabi",
     "arm-none-eabi-nm": "apt-get install binutils-arm-none-eabi",
     "arm-none-eabi-objdump": "apt-get install binutils-arm-none-eabi",
+    "arm-none-eabi-objcopy": "apt-get install binutils-arm-none-eabi",
     "qemu-system-arm": "apt-get install qemu-system-arm",
 }
 

@@ -4,7 +4,7 @@
 // steps it once per frame and writes the output frames to wc_out.bin. Each engine_step call
 // is bracketed by wc_step_begin()/wc_step_end(), whose addresses the instruction-counting
 // QEMU plugin watches, so the count covers inference only (not file I/O or the reset).
-// wavecomp/mcu/m7.py drives it; the file names and records below are its contract.
+// wavecomp/mcu/m7_run.py drives it; the file names and records below are its contract.
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,7 +56,7 @@ extern uint32_t _sbss[], _ebss[], _sdtcm_bss[], _edtcm_bss[], _ssram1_bss[], _es
 extern uint32_t _sstack[], _estack[];
 extern void (*__init_array_start[])(), (*__init_array_end[])();
 
-// What the host needs to know to talk to this ELF; read from the ELF by m7.py (objcopy).
+// What the host needs to know to talk to this ELF; read from the ELF by m7_build.py (objcopy).
 struct HarnessInfo {
     uint32_t magic;  // "WCM7"
     uint32_t version;

@@ -62,7 +62,15 @@ def emit_cmsis(
     """Write the model as C++ for a Daisy (STM32H750 Cortex-M7, CMSIS-DSP): the cached-wavenet
     engine with its weights, a Daisy Patch firmware project (libDaisy Makefile; knobs/CV drive
     the control inputs, the OLED shows the CPU load), a README with the build and flash steps,
-    and report.md (MACs, accumulator widths, memory).
+    and report.md (MACs, accumulator widths, memory, Daisy fit).
+
+    The fit counts libDaisy and the Patch code (about 99.7 KB of the 128 KB internal flash).
+    A firmware that does not fit the internal flash is built for the Daisy bootloader
+    (APP_TYPE=BOOT_SRAM, or BOOT_QSPI for code beyond 480 KB): flash the bootloader once with
+    `make program-boot`, then the app with `make program-dfu` (README.md has the steps).
+
+    Levels: one model unit is the same voltage on the Patch as on the eurorack-pmod (4.096 V
+    with the default shifts); main.cpp undoes libDaisy's 0.5 post-gain (README.md explains).
 
     \b
     Then build and flash it with your libDaisy checkout:
@@ -70,6 +78,7 @@ def emit_cmsis(
     and hear the same engine on this machine first:
       wavecomp sim --target cmsis tri.wav out.wav --cv e0=1 --cv e1=0
     """
+    from wavecomp.mcu.daisy_fit import estimate
     from wavecomp.mcu.emit import emit
 
     ctx = click.get_current_context()
@@ -87,6 +96,8 @@ def emit_cmsis(
         sample_rate=int(sample_rate),
     )
     _print_emit(result, net.name)
+    fit = estimate(net, numerics=numerics, kernel=kernel, rounding=rounding)
+    console.print(f"Daisy Patch firmware: {fit.verdict}")
 
 
 def _print_emit(result, name: str) -> None:
@@ -129,6 +140,6 @@ def _print_emit(result, name: str) -> None:
         files.add_row(str(rel), f"{(result.out_dir / rel).stat().st_size:,}", file_role(rel))
     console.print(files)
     console.print(
-        f"next: cd {result.out_dir / 'daisy'} && make LIBDAISY_DIR=/path/to/libDaisy "
-        "&& make program-dfu   (see README.md)"
+        f"next: cd {result.out_dir / 'daisy'} && make LIBDAISY_DIR=/path/to/libDaisy, then "
+        "flash it as README.md says"
     )

@@ -1,6 +1,6 @@
 """The CMSIS-DSP sources, fetched at build time from the pinned PyPI sdist (never committed).
 
-Contract (the Cortex-M7 build in ``wavecomp.mcu.m7`` relies on it)::
+Contract (the Cortex-M7 build in ``wavecomp.mcu.m7_build`` relies on it)::
 
     dsp = cmsis_dsp.ensure()      # downloads + extracts once, then returns at once
     dsp.root                      # the sdist's CMSIS-DSP tree (Include/, PrivateInclude/, Source/)
@@ -10,9 +10,9 @@ Contract (the Cortex-M7 build in ``wavecomp.mcu.m7`` relies on it)::
 The ``cmsisdsp`` sdist carries the library's C sources next to its Python wrapper; it is
 downloaded with pip (``pip download --no-binary cmsisdsp --no-deps cmsisdsp==1.10.3`` --
 ``--no-binary :all:`` would also try to build pip's own build dependencies from source), its
-sha256 is checked, and it is extracted into ``<cache>/cmsis-dsp-<version>/``. The cache is
-``$WAVECOMP_CACHE`` or ``${XDG_CACHE_HOME:-~/.cache}/wavecomp``. A file lock plus
-extract-to-temp-then-rename make it safe for parallel pytest workers. Offline, point
+sha256 is checked, and it is extracted into ``<cache>/cmsis-dsp-<version>/`` once
+(``wavecomp.cache.build_once``: safe for parallel pytest workers). The cache is
+``$WAVECOMP_CACHE`` or ``${XDG_CACHE_HOME:-~/.cache}/wavecomp``. Offline, point
 ``WAVECOMP_CMSIS_DSP_SDIST`` at a copy of the sdist.
 
 CMSIS-DSP also needs CMSIS Core's ``cmsis_compiler.h`` (compiler macros and the DSP
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -34,7 +33,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from wavecomp.cache import cache_root, locked
+from wavecomp.cache import build_once, cache_root
 from wavecomp.errors import WavecompError
 
 VERSION = "1.10.3"
@@ -75,31 +74,16 @@ class CmsisDsp:
 def ensure(cache_dir: Path | None = None) -> CmsisDsp:
     """The pinned CMSIS-DSP sources, downloading and extracting them on first use."""
     root = Path(cache_dir) if cache_dir is not None else cache_root()
-    target = root / f"cmsis-dsp-{VERSION}"
-    if (target / COMPLETE_MARKER).is_file():
-        return CmsisDsp(target)
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise CmsisDspError(
-            f"cannot create the wavecomp cache folder {root} ({err.strerror}); set "
-            "WAVECOMP_CACHE to a writable folder"
-        ) from None
-    with locked(root / f"cmsis-dsp-{VERSION}.lock"):
-        if (target / COMPLETE_MARKER).is_file():  # another process finished meanwhile
-            return CmsisDsp(target)
-        staging = Path(tempfile.mkdtemp(prefix=".cmsis-dsp-", dir=root))
-        try:
-            sdist = _sdist(staging)
+
+    def fetch(tree: Path) -> None:
+        with tempfile.TemporaryDirectory(prefix="wavecomp-cmsis-dsp-") as download:
+            sdist = _sdist(Path(download))
             _check_sha256(sdist)
-            tree = staging / "tree"
             _extract(sdist, tree)
-            (tree / COMPLETE_MARKER).write_text(f"cmsisdsp {VERSION} sdist {SDIST_SHA256}\n")
-            shutil.rmtree(target, ignore_errors=True)  # a partial tree from a killed run
-            tree.rename(target)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-    return CmsisDsp(target)
+        (tree / COMPLETE_MARKER).write_text(f"cmsisdsp {VERSION} sdist {SDIST_SHA256}\n")
+
+    entry = build_once(root, f"cmsis-dsp-{VERSION}", fetch, done=COMPLETE_MARKER)
+    return CmsisDsp(entry.path)
 
 
 def _sdist(staging: Path) -> Path:

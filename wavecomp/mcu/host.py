@@ -5,7 +5,7 @@
 engine uses (gcc) together with ``firmware/host/wavecomp_host.cpp`` into a shared library,
 cached under ``<cache>/host/<key>/`` where the key hashes every source byte, the flags and
 the compiler version -- so rebuilding the same engine (in any folder, from any pytest
-worker) is a cache hit. A file lock and build-in-temp-then-rename make parallel builds safe.
+worker) is a cache hit (``wavecomp.cache.build_once``: locked, staged, renamed into place).
 ``HostEngine.run(x)`` resets the engine and steps it over every frame through ctypes.
 
 Host flags mirror the Cortex-M7 build where it matters: ``-ffp-contract=off`` (no fused
@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import ctypes
 import functools
-import hashlib
-import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -28,22 +26,24 @@ from pathlib import Path
 import numpy as np
 
 from wavecomp import fixed
-from wavecomp.cache import cache_root, locked
+from wavecomp.cache import build_once, cache_root, content_key, log_path
 from wavecomp.errors import WavecompError
 from wavecomp.ir import Network
 from wavecomp.mcu import cmsis_dsp
-from wavecomp.mcu.emit import FIRMWARE_DIR, EmitResult, Kernel, Numerics, emit
+from wavecomp.mcu.emit import EmitResult, emit
+from wavecomp.mcu.plan import Kernel, Numerics
+from wavecomp.resources import firmware_dir
+from wavecomp.tools import require_tool
 
-HARNESS = FIRMWARE_DIR / "host" / "wavecomp_host.cpp"
+HARNESS = Path("host") / "wavecomp_host.cpp"
 LIBRARY = "libwavecomp_engine.so"
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 """Bump when the cache folder's layout or the harness's exported functions change."""
 COMMON_FLAGS = ("-O2", "-fPIC", "-ffp-contract=off", "-fvisibility=hidden")
 CXX_FLAGS = ("-std=c++17", "-fno-exceptions", "-fno-rtti", "-Wall", "-Wextra")
 C_FLAGS = ("-std=gnu11",)
 DEFINES = ("ARM_MATH_LOOPUNROLL",)
 BUILD_TIMEOUT_S = 600
-TOOLS = {"g++": "g++ (Debian: build-essential)", "gcc": "gcc (Debian: build-essential)"}
 
 
 class HostBuildError(WavecompError, RuntimeError):
@@ -78,13 +78,6 @@ class HostEngine:
         return y
 
 
-def _tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        raise HostBuildError(f"{name} not found on PATH: install {TOOLS[name]} (./bootstrap.sh)")
-    return path
-
-
 @functools.cache
 def _version(tool: str) -> str:
     run = subprocess.run([tool, "--version"], capture_output=True, text=True, check=False)
@@ -98,60 +91,38 @@ def _load(path: Path) -> ctypes.CDLL:
     return lib
 
 
-def _key(sources: list[tuple[str, bytes]], flags: list[str], versions: list[str]) -> str:
-    h = hashlib.sha256(f"format {CACHE_FORMAT}\n".encode())
-    for line in (*versions, " ".join(flags)):
-        h.update(line.encode() + b"\n")
-    for name, data in sources:
-        h.update(f"{name} {len(data)}\n".encode())
-        h.update(data)
-    return h.hexdigest()[:24]
-
-
 def build(result: EmitResult, *, cache_dir: Path | None = None) -> HostEngine:
     """Compile the emitted engine into a cached shared library (see the module docstring)."""
-    cxx, cc = _tool("g++"), _tool("gcc")
-    root = (Path(cache_dir) if cache_dir is not None else cache_root()) / "host"
+    cxx, cc = require_tool("g++"), require_tool("gcc")
+    area = (Path(cache_dir) if cache_dir is not None else cache_root()) / "host"
+    harness = firmware_dir() / HARNESS
     dsp = cmsis_dsp.ensure() if result.cmsis_sources else None
     cmsis_files = [dsp.source(rel) for rel in result.cmsis_sources] if dsp else []
     # every file the compiler can read, by a location-independent name
     engine_files = sorted(p for p in result.engine_dir.rglob("*") if p.is_file())
     sources = [(f"engine/{p.relative_to(result.engine_dir)}", p.read_bytes()) for p in engine_files]
-    sources.append((f"harness/{HARNESS.name}", HARNESS.read_bytes()))
+    sources.append((f"harness/{harness.name}", harness.read_bytes()))
     sources += [
         (f"cmsis/{rel}", p.read_bytes())
         for rel, p in zip(result.cmsis_sources, cmsis_files, strict=True)
     ]
     flags = [*COMMON_FLAGS, *CXX_FLAGS, *C_FLAGS, *(f"-D{d}" for d in DEFINES)]
-    key = _key(sources, flags, [_version(cxx), _version(cc), f"cmsis-dsp {cmsis_dsp.VERSION}"])
-    folder = root / key
-    library = folder / LIBRARY
-    if library.is_file():
-        return _engine(library, result.numerics, cached=True)
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise HostBuildError(
-            f"cannot create the host build cache {root} ({err.strerror}); set WAVECOMP_CACHE "
-            "to a writable folder"
-        ) from None
-    with locked(root / f"{key}.lock"):
-        if library.is_file():
-            return _engine(library, result.numerics, cached=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=root))
-        try:
-            _compile(cxx, cc, result, cmsis_files, dsp, staging, root / f"{key}.log")
-            shutil.rmtree(folder, ignore_errors=True)  # a damaged entry
-            staging.rename(folder)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-    return _engine(library, result.numerics, cached=False)
+    versions = [_version(cxx), _version(cc), f"cmsis-dsp {cmsis_dsp.VERSION}"]
+    key = content_key([f"format {CACHE_FORMAT}", *versions, " ".join(flags), *sources])
+    log = log_path(area, key)
+
+    def compile_into(staging: Path) -> None:
+        _compile(cxx, cc, result, harness, cmsis_files, dsp, staging, log)
+
+    entry = build_once(area, key, compile_into, done=LIBRARY)
+    return _engine(entry.path / LIBRARY, result.numerics, cached=entry.cached)
 
 
 def _compile(
     cxx: str,
     cc: str,
     result: EmitResult,
+    harness: Path,
     cmsis_files: list[Path],
     dsp: cmsis_dsp.CmsisDsp | None,
     out: Path,
@@ -161,7 +132,7 @@ def _compile(
     common = [*COMMON_FLAGS, *(f"-D{d}" for d in DEFINES), *(f"-I{d}" for d in includes)]
     objects = []
     jobs = [(cxx, [*CXX_FLAGS], src, f"engine_{src.stem}.o") for src in result.engine_sources]
-    jobs.append((cxx, [*CXX_FLAGS], HARNESS, "harness.o"))
+    jobs.append((cxx, [*CXX_FLAGS], harness, "harness.o"))
     jobs += [(cc, [*C_FLAGS], src, f"cmsis_{src.stem}.o") for src in cmsis_files]
     for tool, flags, src, obj in jobs:
         _run([tool, *common, *flags, "-c", str(src), "-o", str(out / obj)], src.name, log)

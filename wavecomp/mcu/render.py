@@ -1,0 +1,269 @@
+"""Render every file of an emitted MCU project as bytes, from the jinja2 templates in ``firmware/``.
+
+Why apart from writing: the output is a pure function of the network and the options (byte-
+identical on every run), so it can be computed, compared and tested without touching disk;
+``wavecomp.mcu.emit`` only writes what this returns. C++ and prose alike come from templates
+(``firmware/engine/*.j2``, ``firmware/daisy/*.j2``); this module builds their contexts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jinja2
+
+import wavecomp
+from wavecomp import fixed
+from wavecomp.ir import ConvLayer, Network
+from wavecomp.mcu import daisy_fit
+from wavecomp.mcu.plan import (
+    CMSIS_SOURCES,
+    EngineLayer,
+    Kernel,
+    Numerics,
+    accumulator_width,
+    check_options,
+    fused_weight_stream,
+    plan_layers,
+)
+from wavecomp.resources import firmware_dir
+
+ENGINE_DIR = "engine"
+SHIM_DIR = "cmsis_shim"
+DAISY_DIR = "daisy"
+ARM_DEFINES = ("ARM_MATH_CM7", "ARM_MATH_LOOPUNROLL")
+"""CMSIS-DSP configuration for the Cortex-M7 (without LOOPUNROLL it falls back to scalar loops)."""
+
+KERNEL_HEADERS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("q12", "fused"): ("wavecomp_q12_fused.h",),
+    ("q12", "cmsis"): ("wavecomp_q12_cmsis.h", "wavecomp_window.h"),
+    ("f32", "fused"): ("wavecomp_f32_fused.h", "wavecomp_window.h"),
+    ("f32", "cmsis"): ("wavecomp_f32_cmsis.h", "wavecomp_window.h"),
+}
+WEIGHT_TYPES = {
+    ("q12", "fused"): "uint32_t",
+    ("q12", "cmsis"): "int16_t",
+    ("f32", "fused"): "float",
+    ("f32", "cmsis"): "float",
+}
+NAMESPACES = {
+    ("q12", "cmsis"): "q12_cmsis",
+    ("f32", "fused"): "f32_fused",
+    ("f32", "cmsis"): "f32_cmsis",
+}
+
+CONTROL_RANGE = (0.0, 1.0)
+"""Model-unit range a knob sweeps for a ``control`` input (the embedding range training uses)."""
+DAISY_KNOBS = 4
+DAISY_AUDIO_JACKS = 4
+DAISY_BLOCK_SIZE = 48
+
+# Audio levels (the README says where each number comes from).
+PMOD_COUNTS_PER_MV = 4
+"""eurorack-pmod: 16-bit codec counts per millivolt (±8 V ≈ ±32000 counts; FACTS.md)."""
+PMOD_FULL_SCALE_V = 32768 / PMOD_COUNTS_PER_MV / 1000
+PATCH_POST_GAIN = 0.5
+"""``DaisyPatch::Init`` sets AudioHandle's postgain to 0.5 (libDaisy src/daisy_patch.cpp)."""
+PATCH_FULL_SCALE_V = 10.0
+"""Codec full scale at the Patch's jacks: Electrosmith give callback ±1.0 (post-gain applied)
+as ±5 V (10 Vpp), and the codec clips at 20 Vpp, i.e. ±1/postgain = ±2.0 in the callback."""
+
+
+def _env() -> jinja2.Environment:
+    root = firmware_dir()
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader([root / ENGINE_DIR, root / DAISY_DIR]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def _float_literal(value: float) -> str:
+    """A float32 C literal that round-trips exactly (every Q4.12 value is exact in float32)."""
+    return f"{float(value)!r}f"
+
+
+def _layer_context(
+    layer: ConvLayer, plan: EngineLayer, numerics: str, kernel: str, rounding: fixed.Rounding
+) -> dict[str, Any]:
+    ctx: dict[str, Any] = {
+        "index": plan.index,
+        "name": layer.name,
+        "k": layer.kernel_size,
+        "d": layer.dilation,
+        "cin": layer.in_channels,
+        "cout": layer.out_channels,
+        "activation": layer.activation,
+        "relu": "true" if layer.activation == "relu" else "false",
+        "rows": plan.ring_rows,
+        "words": (layer.in_channels + 1) // 2,
+        "acc_note": "",
+    }
+    if numerics == "f32":
+        kco = layer.weights.transpose(2, 0, 1).reshape(-1)  # [o][k][c]
+        ctx["weights"] = [_float_literal(v / fixed.ONE) for v in kco.tolist()]
+        ctx["bias"] = [_float_literal(v / fixed.ONE) for v in layer.bias.tolist()]
+        ctx["bias_type"] = "float"
+        return ctx
+    bias_term = fixed.bias_term(layer.bias, rounding).tolist()
+    ctx["acc_note"] = f"|acc| <= {plan.bound} -> {plan.accumulator}"
+    if kernel == "cmsis":
+        ctx["weights"] = [str(v) for v in layer.weights.transpose(2, 0, 1).reshape(-1).tolist()]
+        ctx["bias"] = [str(v) for v in bias_term]
+        ctx["bias_type"] = "int32_t"
+        return ctx
+    width = accumulator_width(layer, rounding)
+    ctx["acc"] = width
+    ctx["weights"] = [f"0x{v:08x}u" for v in fused_weight_stream(layer, width).tolist()]
+    if width == "narrow":
+        ctx["bias"] = [str(v) for v in bias_term]
+        ctx["bias_type"] = "int32_t"
+    else:
+        ctx["bias"] = [f"{v}LL" for v in bias_term]
+        ctx["bias_type"] = "int64_t"
+    return ctx
+
+
+def _input_sources(net: Network) -> list[dict[str, Any]]:
+    """Where the Daisy Patch firmware gets each network input from."""
+    sources = []
+    knob = 0
+    for i, ch in enumerate(net.io.inputs):
+        entry: dict[str, Any] = {"index": i, "name": ch.name, "kind": ch.kind}
+        if ch.kind == "control" and knob < DAISY_KNOBS:
+            entry.update(source="knob", knob=knob)
+            knob += 1
+        elif ch.kind == "audio" and ch.jack is not None and ch.jack < DAISY_AUDIO_JACKS:
+            entry.update(source="audio", jack=ch.jack)
+        else:
+            entry.update(source="constant", value=_float_literal(ch.default), default=ch.default)
+        sources.append(entry)
+    return sources
+
+
+def _output_sinks(net: Network) -> list[dict[str, Any]]:
+    """Per Daisy Patch audio output: the network output it plays, if any."""
+    by_jack = {ch.jack: (o, ch.name) for o, ch in enumerate(net.io.outputs) if ch.jack is not None}
+    return [
+        {"jack": j, "output": by_jack[j][0], "name": by_jack[j][1]}
+        if j in by_jack
+        else {"jack": j, "output": None, "name": None}
+        for j in range(DAISY_AUDIO_JACKS)
+    ]
+
+
+def _levels(net: Network) -> dict[str, Any]:
+    """Volts per model unit on both boards (eurorack-pmod convention, matched on the Patch)."""
+    volts_per_unit = {
+        side: fixed.ONE * (1 << shift) / PMOD_COUNTS_PER_MV / 1000
+        for side, shift in (("in", net.io.input_shift), ("out", net.io.output_shift))
+    }
+    return {
+        "volts_per_unit_in": volts_per_unit["in"],
+        "volts_per_unit_out": volts_per_unit["out"],
+        "pmod_full_scale_v": PMOD_FULL_SCALE_V,
+        "patch_full_scale_v": PATCH_FULL_SCALE_V,
+        "patch_post_gain": PATCH_POST_GAIN,
+        "counts_per_mv": PMOD_COUNTS_PER_MV,
+        "post_gain_literal": _float_literal(PATCH_POST_GAIN),
+        "full_scale_literal": _float_literal(PATCH_FULL_SCALE_V),
+        "counts_per_volt_literal": _float_literal(PMOD_COUNTS_PER_MV * 1000),
+    }
+
+
+def render(
+    net: Network,
+    *,
+    numerics: Numerics = "q12",
+    kernel: Kernel = "fused",
+    rounding: fixed.Rounding = fixed.DEFAULT_ROUNDING,
+    sample_rate: int = 48_000,
+) -> dict[str, bytes]:
+    """Every emitted file as bytes, keyed by its path relative to the output folder."""
+    check_options(numerics, kernel, rounding, sample_rate)
+    plans = plan_layers(net, numerics, kernel, rounding)
+    fit = daisy_fit.estimate(net, numerics=numerics, kernel=kernel, rounding=rounding)
+    env = _env()
+    common = {
+        "version": wavecomp.__version__,
+        "name": net.name,
+        "fingerprint": net.fingerprint()[:16],
+        "numerics": numerics,
+        "kernel": kernel,
+        "rounding": rounding,
+        "sample_rate": sample_rate,
+        "inputs": net.in_channels,
+        "outputs": net.out_channels,
+        "macs": net.macs_per_sample,
+        "input_names": ", ".join(ch.name for ch in net.io.inputs),
+        "output_names": ", ".join(ch.name for ch in net.io.outputs),
+        "cmsis_sources": list(CMSIS_SOURCES.get((numerics, kernel), ())),
+    }
+    layers = [
+        _layer_context(layer, plan, numerics, kernel, rounding)
+        for layer, plan in zip(net.layers, plans, strict=True)
+    ]
+    engine_ctx = {
+        **common,
+        "layers": layers,
+        "kernel_header": KERNEL_HEADERS[(numerics, kernel)][0],
+        "namespace": NAMESPACES.get((numerics, kernel), ""),
+        "window": max(layer.kernel_size * layer.in_channels for layer in net.layers),
+        "weight_type": WEIGHT_TYPES[(numerics, kernel)],
+        "per_line": 6 if numerics == "f32" else 8,
+    }
+    daisy_ctx = {
+        **common,
+        **_levels(net),
+        "input_shift": net.io.input_shift,
+        "output_shift": net.io.output_shift,
+        "sources": _input_sources(net),
+        "sinks": _output_sinks(net),
+        "block_size": DAISY_BLOCK_SIZE,
+        "control_lo": CONTROL_RANGE[0],
+        "control_hi": CONTROL_RANGE[1],
+        "control_lo_literal": _float_literal(CONTROL_RANGE[0]),
+        "control_hi_literal": _float_literal(CONTROL_RANGE[1]),
+        "defines": list(ARM_DEFINES),
+        "target": "wavecomp_" + "".join(c if c.isalnum() else "_" for c in net.name.lower()),
+        "fit": fit,
+        "app_type": fit.app_type,
+        "clock_mhz": daisy_fit.CLOCK_HZ // 1_000_000,
+    }
+    doc_ctx = {
+        **daisy_ctx,
+        "plans": plans,
+        "params": net.params,
+        "receptive_field": net.receptive_field,
+        "cycles": daisy_fit.CLOCK_HZ // sample_rate,
+        "weight_bytes": sum(p.weight_bytes for p in plans),
+        "cache_bytes": sum(p.cache_bytes for p in plans),
+        "window_bytes": (2 if numerics == "q12" else 4) * engine_ctx["window"],
+        "dtcm_kib": daisy_fit.MEMORIES["DTCM"] // 1024,
+        "libdaisy_flash": daisy_fit.LIBDAISY_PATCH_FLASH,
+    }
+    shim = firmware_dir() / ENGINE_DIR / SHIM_DIR / "cmsis_compiler.h"
+    files: dict[str, str | bytes] = {
+        f"{ENGINE_DIR}/wavecomp_engine.h": env.get_template("wavecomp_engine.h.j2").render(
+            engine_ctx
+        ),
+        f"{ENGINE_DIR}/wavecomp_engine.cpp": env.get_template("wavecomp_engine.cpp.j2").render(
+            engine_ctx
+        ),
+        f"{ENGINE_DIR}/wavecomp_model.h": env.get_template("wavecomp_model.h.j2").render(
+            engine_ctx
+        ),
+        f"{ENGINE_DIR}/{SHIM_DIR}/cmsis_compiler.h": shim.read_bytes(),
+        f"{DAISY_DIR}/main.cpp": env.get_template("main.cpp.j2").render(daisy_ctx),
+        f"{DAISY_DIR}/Makefile": env.get_template("Makefile.j2").render(daisy_ctx),
+        "README.md": env.get_template("README.md.j2").render(doc_ctx),
+        "report.md": env.get_template("report.md.j2").render(doc_ctx),
+    }
+    for header in KERNEL_HEADERS[(numerics, kernel)]:
+        files[f"{ENGINE_DIR}/{header}"] = (firmware_dir() / ENGINE_DIR / header).read_bytes()
+    return {
+        path: data.encode() if isinstance(data, str) else data
+        for path, data in sorted(files.items())
+    }
