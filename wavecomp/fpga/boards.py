@@ -13,9 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from wavecomp.errors import WavecompError
-from wavecomp.rtl.verilator import REPO_ROOT
-
-BOARDS_DIR = REPO_ROOT / "boards"
+from wavecomp.resources import boards_dir
 
 # CLI name -> TOML file stem; the first entry is the default board
 BOARDS: dict[str, str] = {
@@ -148,4 +146,4 @@ def load_board(name: str = DEFAULT_BOARD) -> Board:
             f"unknown board '{name}'; known boards: {', '.join(BOARDS)} "
             f"(add a boards/<name>.toml and list it in wavecomp.fpga.boards.BOARDS for a new one)"
         )
-    return board_from_toml(key, BOARDS_DIR / f"{BOARDS[key]}.toml")
+    return board_from_toml(key, boards_dir() / f"{BOARDS[key]}.toml")

