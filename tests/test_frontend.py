@@ -131,8 +131,8 @@ def test_importing_wavecomp_and_frontend_does_not_import_tensorflow():
     code = (
         "import sys, wavecomp, wavecomp.ir, wavecomp.frontend, wavecomp.frontend.spec, "
         "wavecomp.frontend.keras_env, wavecomp.frontend.qkeras_model, "
-        "wavecomp.frontend.importer\n"
-        "heavy = ('tensorflow', 'tf_keras', 'qkeras')\n"
+        "wavecomp.frontend.importer, wavecomp.frontend.train, wavecomp.cli\n"
+        "heavy = ('tensorflow', 'tf_keras', 'qkeras', 'matplotlib')\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in heavy]\n"
         "assert not bad, bad\n"
     )
@@ -351,7 +351,7 @@ def _test_signals(c_in: int) -> list[np.ndarray]:
 
 
 def _max_diff_lsb(model, net, x, rounding) -> float:
-    from wavecomp.frontend.importer import compare_float_to_reference
+    from wavecomp.frontend.compare import compare_float_to_reference
 
     cmp_ = compare_float_to_reference(model, net, x, rounding)
     return cmp_.max_abs_lsb
@@ -359,7 +359,8 @@ def _max_diff_lsb(model, net, x, rounding) -> float:
 
 @pytest.mark.parametrize("preset", ["fpga", "mcu"])
 def test_float_prediction_within_bound_random_init(ns, fpga_model, preset):
-    from wavecomp.frontend.importer import float_error_bound_lsb, import_keras_model
+    from wavecomp.frontend.error_bound import float_error_bound_lsb
+    from wavecomp.frontend.importer import import_keras_model
     from wavecomp.frontend.qkeras_model import build_qkeras_model
 
     spec = PRESETS[preset]
@@ -404,7 +405,8 @@ def _hand_set_model(ns):
 
 
 def test_float_prediction_within_bound_range_end_weights(ns):
-    from wavecomp.frontend.importer import float_error_bound_lsb, import_keras_model
+    from wavecomp.frontend.error_bound import float_error_bound_lsb
+    from wavecomp.frontend.importer import import_keras_model
 
     model = _hand_set_model(ns)
     net, report = import_keras_model(model)
@@ -420,7 +422,8 @@ def test_float_prediction_within_bound_range_end_weights(ns):
 
 
 def test_float_keras_model_is_quantised_on_import(ns):
-    from wavecomp.frontend.importer import compare_float_to_reference, import_keras_model
+    from wavecomp.frontend.compare import compare_float_to_reference
+    from wavecomp.frontend.importer import import_keras_model
 
     keras = ns.keras
     inp = keras.Input((None, 2), name="x")
@@ -579,6 +582,42 @@ def test_bad_models_are_rejected_with_the_layer_and_fix(ns, build, words):
         assert word in message, message
 
 
+def _supported_names(message: str) -> set[str]:
+    """The layer class names in an error's "Supported: Names (what); Names (what)" list."""
+    listed = message.split("Supported: ", 1)[1]
+    return {name for entry in listed.split("; ") for name in entry.split(" (", 1)[0].split(", ")}
+
+
+def test_supported_layers_are_the_handler_table(ns, monkeypatch):
+    from wavecomp.frontend import keras_layers
+    from wavecomp.frontend.importer import import_keras_model
+
+    with pytest.raises(FrontendError) as err:
+        import_keras_model(_dense(ns))
+    names = _supported_names(str(err.value))
+    assert names == {
+        "InputLayer",
+        "Conv1D",
+        "QConv1D",
+        "QActivation",
+        "Activation",
+        "ReLU",
+        "Dropout",
+    }
+    assert names == set(keras_layers.HANDLERS)
+    # the message is made from the table and layers are dispatched through it: registering a
+    # handler for Dense lists Dense as supported and hands the Dense layer to that handler
+    monkeypatch.setattr(keras_layers, "HANDLERS", dict(keras_layers.HANDLERS))
+
+    def dense_handler(where, layer, state):
+        raise LookupError(f"dense handler called for {where}")
+
+    keras_layers.keras_handler("Dense", accepts="test only")(dense_handler)
+    assert _supported_names("Supported: " + keras_layers.supported_layers()) == names | {"Dense"}
+    with pytest.raises(LookupError, match=r"dense handler called for .*'dense_head'"):
+        import_keras_model(_dense(ns))
+
+
 def test_io_spec_must_match_the_model(ns, fpga_model):
     from wavecomp.frontend.importer import import_keras_model
 
@@ -592,7 +631,8 @@ def test_reference_equals_keras_causal_conv_exactly(ns):
     """Weights on a coarse grid and small inputs keep every float32 sum exact, so Keras'
     output must equal the integer reference bit for bit; this pins the tap order (k = K-1 is
     the newest sample), the dilation and the zero history against Keras' own padding."""
-    from wavecomp.frontend.importer import compare_float_to_reference, import_keras_model
+    from wavecomp.frontend.compare import compare_float_to_reference
+    from wavecomp.frontend.importer import import_keras_model
 
     keras = ns.keras
     inp = keras.Input((None, 2))

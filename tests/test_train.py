@@ -1,13 +1,20 @@
-"""Training end to end (slow: TensorFlow), and the shipped default model's quality."""
+"""Training end to end (slow: TensorFlow), its output folder, and the shipped default model's
+quality against the README's figures."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
 import wavecomp
-from wavecomp.frontend import data, evaluate
+from wavecomp.cli import main
+from wavecomp.frontend import data, evaluate, train_report
+from wavecomp.frontend import train as train_module
 from wavecomp.frontend.train import TrainConfig, train
+from wavecomp.output_dir import MARKER, OutputFolderError, writing_folder
+from wavecomp.resources import models_dir
 
 TINY = dict(layers="4x1:4,4x4:4", epochs=2, examples=64, heldout_examples=16, seq_len=128)
 
@@ -74,3 +81,140 @@ def test_default_model_held_out_snr_per_corner():
     scores = evaluate.corner_snr(net, config, seed=12345)
     mean = float(np.mean([s.snr_db for s in scores]))
     assert mean >= 15.0, {s.waveform: round(s.snr_db, 1) for s in scores}
+
+
+# ---- the output folder: never destroy what wavecomp did not write ---------------------------
+TINY_RUN = dict(layers="2x1:4,1x1:4", epochs=1, examples=8, heldout_examples=4, seq_len=64)
+TINY_ARGS = ["--layers", "2x1:4,1x1:4", "--epochs", "1", "--examples", "8", "--seq-len", "64"]
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def _leftovers(parent: Path) -> list[str]:
+    """Staging or swapped-out folders left next to the output (names start with a dot)."""
+    return [p.name for p in parent.iterdir() if p.name.startswith(".")]
+
+
+@pytest.fixture
+def training_must_not_start(monkeypatch):
+    """Fails the test if training gets as far as building its data or loading TensorFlow."""
+
+    def started(*args, **kwargs):
+        raise AssertionError("training started before the --out folder was checked")
+
+    monkeypatch.setattr(train_module, "_datasets", started)
+    monkeypatch.setattr(train_module, "import_tf", started)
+
+
+def test_cli_train_refuses_a_users_folder_before_training(tmp_path, training_must_not_start):
+    music = tmp_path / "Music"
+    music.mkdir()
+    (music / "song.wav").write_bytes(b"a user's recording")
+    result = CliRunner().invoke(main, ["train", "--out", str(music), *TINY_ARGS])
+    assert result.exit_code != 0
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    message = " ".join(result.output.split())
+    assert str(music) in message and "not written by wavecomp" in message
+    assert "--out" in message and MARKER in message
+    assert _snapshot(music) == {"song.wav": b"a user's recording"}
+    assert _leftovers(tmp_path) == []
+
+
+def test_train_api_refuses_a_users_folder_before_training(tmp_path, training_must_not_start):
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(OutputFolderError, match=r"not written by wavecomp.*--out"):
+        train(TrainConfig(**TINY_RUN), tmp_path)
+    assert _snapshot(tmp_path) == {"notes.txt": b"mine"}
+
+
+def test_train_help_says_what_out_replaces():
+    result = CliRunner().invoke(main, ["train", "--help"])
+    assert result.exit_code == 0
+    assert "replaced only if wavecomp wrote it" in " ".join(result.output.split())
+
+
+def _earlier_output(folder: Path) -> dict[str, bytes]:
+    """A folder as an earlier wavecomp run left it (through the same all-or-nothing writer)."""
+    with writing_folder(folder, writer="wavecomp train", option="--out") as staging:
+        (staging / "model.npz").write_bytes(b"the previous model")
+        (staging / "stale.txt").write_text("only in the previous run")
+    return _snapshot(folder)
+
+
+@pytest.mark.slow
+def test_cli_train_replaces_a_folder_wavecomp_wrote(tmp_path):
+    out = tmp_path / "run"
+    _earlier_output(out)
+    result = CliRunner().invoke(main, ["train", "--out", str(out), *TINY_ARGS])
+    assert result.exit_code == 0, result.output
+    files = _snapshot(out)
+    assert "stale.txt" not in files and MARKER in files
+    assert files["model.npz"] != b"the previous model"
+    assert {"model.keras", "report.md", "report.json", "loss.png"} <= set(files)
+    assert wavecomp.load(out / "model.npz").name == "fpga-custom"
+    assert _leftovers(tmp_path) == []
+
+
+@pytest.mark.slow
+def test_failed_training_leaves_the_previous_output_intact(tmp_path, monkeypatch):
+    out = tmp_path / "run"
+    before = _earlier_output(out)
+    real_write = train_report.write
+    staged: list[str] = []
+
+    def write_then_fail(folder, *args):
+        real_write(folder, *args)
+        staged.extend(sorted(p.name for p in folder.iterdir()))
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(train_report, "write", write_then_fail)
+    with pytest.raises(RuntimeError, match="disk full"):
+        train(TrainConfig(**TINY_RUN), out)
+    assert {"model.npz", "model.keras", "report.md"} <= set(staged)  # it failed late
+    assert _snapshot(out) == before
+    assert _leftovers(tmp_path) == []
+
+
+# ---- the shipped default model, its report and the README -----------------------------------
+README = Path(__file__).resolve().parents[1] / "README.md"
+SHIPPED_REPORT = models_dir() / "default_report"
+# The README's figures, typed in: held-out SNR per corner and the mean, in dB, as printed there
+README_CORNER_SNR_DB = {"ramp": 16.5, "sine": 17.1, "square": 17.1, "zigzag": 16.8}
+README_MEAN_SNR_DB = 16.9
+
+
+def _readme_text() -> str:
+    return " ".join(README.read_text().split())
+
+
+def _assert_readme_figures(quality: dict) -> None:
+    assert {k: round(v, 1) for k, v in quality["corner_snr_db"].items()} == README_CORNER_SNR_DB
+    assert round(quality["mean_corner_snr_db"], 1) == README_MEAN_SNR_DB
+
+
+def test_readme_states_the_shipped_models_figures():
+    low, high = min(README_CORNER_SNR_DB.values()), max(README_CORNER_SNR_DB.values())
+    assert f"{low}–{high} dB per corner (mean {README_MEAN_SNR_DB} dB)" in _readme_text()
+    report = json.loads((SHIPPED_REPORT / "report.json").read_text())
+    assert report["fingerprint"] == wavecomp.load().fingerprint()
+    _assert_readme_figures(report["quality"])
+
+
+def test_report_template_renders_the_shipped_report():
+    """report.md from the template equals the shipped one (written before the template)."""
+    report = json.loads((SHIPPED_REPORT / "report.json").read_text())
+    images = ["loss.png", "embedding_grid.png", "corners.png"]
+    assert train_report.markdown(report, images) == (SHIPPED_REPORT / "report.md").read_text()
+
+
+@pytest.mark.slow
+def test_retraining_the_default_model_reproduces_the_shipped_one(tmp_path):
+    """The README's claims: the default configuration retrains the shipped model byte for byte,
+    with the held-out SNRs it states. The suite's one full training run (~2 minutes)."""
+    result = train(TrainConfig(), tmp_path / "default")
+    shipped = wavecomp.default_model_path().read_bytes()
+    assert (tmp_path / "default" / "model.npz").read_bytes() == shipped
+    _assert_readme_figures(result.report["quality"])
+    assert "The retrained model is byte-identical to the shipped one." in _readme_text()

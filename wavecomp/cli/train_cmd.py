@@ -8,11 +8,12 @@ from pathlib import Path
 import click
 
 from wavecomp.cli.common import console, out_option
-from wavecomp.frontend.train import TrainConfig
+from wavecomp.frontend.train import TrainConfig, TrainResult, check_out_dir, resolve_spec
+from wavecomp.frontend.train import train as train_model
 
 
 @click.command()
-@out_option("runs/train", "Folder for model + report (replaced if it exists).")
+@out_option("runs/train", "Folder for model + report (replaced only if wavecomp wrote it).")
 @click.option(
     "--preset",
     type=click.Choice(["fpga", "mcu"]),
@@ -116,7 +117,7 @@ def train(
     print_training(result)
 
 
-def run_training(config, out_dir: Path):
+def run_training(config: TrainConfig, out_dir: Path) -> TrainResult:
     """Train with a rich progress bar (shared by `train` and `demo`)."""
     from rich.progress import (
         BarColumn,
@@ -126,10 +127,9 @@ def run_training(config, out_dir: Path):
         TimeRemainingColumn,
     )
 
-    from wavecomp.frontend.train import resolve_spec
-    from wavecomp.frontend.train import train as train_model
-
-    resolve_spec(config)  # fail on a bad --preset/--layers before the progress bar starts
+    # fail on a bad --out/--preset/--layers before the progress bar starts
+    check_out_dir(out_dir)
+    resolve_spec(config)
 
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -152,7 +152,8 @@ def run_training(config, out_dir: Path):
         return train_model(config, out_dir, progress=progress)
 
 
-def print_training(result) -> None:
+def print_training(result: TrainResult) -> None:
+    """The run's headline figures and where its model and report are."""
     q = result.report["quality"]
     cmp_ = result.report["qkeras_vs_reference"]
     console.print(

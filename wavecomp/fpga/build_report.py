@@ -17,7 +17,7 @@ from wavecomp.fpga.boards import Board
 from wavecomp.fpga.build_steps import TOP_NAME, StepTime
 from wavecomp.fpga.pll import ClockPlan
 from wavecomp.fpga.synth import PnrReport
-from wavecomp.fpga.templating import render
+from wavecomp.templating import render_document
 
 BITSTREAM = f"gateware/{TOP_NAME}.bit"
 """The bitstream, relative to the build folder."""
@@ -150,5 +150,5 @@ def write_report(result: BuildResult, folder: Path) -> None:
     """report.md (for people) and report.json (for scripts) in ``folder`` (the build folder,
     or the staging folder that becomes it)."""
     d = report_dict(result)
-    (folder / "report.md").write_text(render("build_report.md.j2", r=d))
+    (folder / "report.md").write_text(render_document("wavecomp.fpga", "build_report.md.j2", r=d))
     (folder / "report.json").write_text(json.dumps(d, indent=2) + "\n")

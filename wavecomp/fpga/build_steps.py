@@ -26,6 +26,7 @@ import numpy as np
 
 from wavecomp import reference, targets
 from wavecomp import schedule as sch
+from wavecomp.errors import WavecompError
 from wavecomp.fpga.board_top import BoardTop, make_platform
 from wavecomp.fpga.boards import Board
 from wavecomp.fpga.pll import ClockError, ClockPlan, plan_clock
@@ -34,7 +35,6 @@ from wavecomp.fpga.tool_run import BuildError, keep_for_user, run_tool
 from wavecomp.ir import Network
 from wavecomp.rtl.generate import CoreFiles, generate
 from wavecomp.rtl.render import render_rtl
-from wavecomp.rtl.verilator import ToolError
 from wavecomp.stimulus import random_inputs
 from wavecomp.tools import require_tool
 
@@ -147,7 +147,7 @@ def rtl_check_step(state: BuildState) -> str:
     x = random_inputs(n, net.in_channels, seed=RTL_CHECK_SEED)
     try:
         got = render_rtl(net, sched, x)
-    except ToolError as exc:
+    except WavecompError as exc:  # Verilator failed or is missing, or the cache is unwritable
         raise BuildError("RTL bit-exact check", str(exc)) from exc
     want = reference.run(net, x, rounding=sched.rounding)
     bad = np.argwhere(got != want)

@@ -28,10 +28,10 @@ from pathlib import Path
 from wavecomp import fixed, targets
 from wavecomp import schedule as sch
 from wavecomp.errors import WavecompError
-from wavecomp.fpga.templating import render
 from wavecomp.ir import Network
 from wavecomp.output_dir import MARKER, writing_folder
 from wavecomp.rtl.generate import HDL_LIBRARY, copy_library, generate
+from wavecomp.templating import render_document
 
 GENERATED_MODULE = "wavecomp_core"
 """The module name the RTL template writes (renamed to ``module_name`` here)."""
@@ -136,7 +136,8 @@ def readme_text(
 ) -> str:
     """The README for the emitted folder (a pure function of its arguments)."""
     cps = sched.budget.cycles_per_sample
-    return render(
+    return render_document(
+        "wavecomp.fpga",
         "emit_core_readme.md.j2",
         module=module_name,
         core_file=f"{module_name}.sv",

@@ -3,7 +3,7 @@
 ``build_qkeras_model`` turns a ``ModelSpec`` into a stack of causal ``QConv1D`` layers with
 ``fixed.QKERAS_WEIGHT_QUANTIZER`` on weights and biases and ``fixed.QKERAS_RELU_QUANTIZER``
 after each relu layer, so what QKeras trains on is exactly what the integer backends run
-(up to float rounding inside the sums; see ``importer.float_error_bound_lsb``). The quantiser
+(up to float rounding inside the sums; see ``error_bound.float_error_bound_lsb``). The quantiser
 strings come from ``wavecomp.fixed`` so the grid is defined in one place.
 """
 

@@ -7,10 +7,7 @@ configuration gives the same model file. The report's quality figures are measur
 
 from __future__ import annotations
 
-import json
 import math
-import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -19,10 +16,17 @@ from typing import Any
 
 import numpy as np
 
-from wavecomp.frontend import data, evaluate
+from wavecomp.frontend import data, evaluate, train_report
+from wavecomp.frontend.compare import compare_float_to_reference
+from wavecomp.frontend.importer import import_keras_model
 from wavecomp.frontend.keras_env import FrontendError, import_tf
+from wavecomp.frontend.qkeras_model import build_qkeras_model, save_model
 from wavecomp.frontend.spec import PRESETS, ModelSpec, format_layers, parse_layers
 from wavecomp.ir import IOSpec, Network
+from wavecomp.output_dir import check_folder, writing_folder
+
+WRITER = "wavecomp train"
+"""Names the writer in ``--out`` messages and in the output folder's marker."""
 
 ProgressFn = Callable[[str, int, int, dict[str, float]], None]
 """progress(stage, done, total, figures): called per batch while fitting."""
@@ -82,6 +86,11 @@ def resolve_spec(config: TrainConfig) -> ModelSpec:
     return replace(spec, io=io)
 
 
+def check_out_dir(out_dir: str | Path) -> None:
+    """Refuse an ``--out`` that wavecomp may not replace, in a second rather than after training."""
+    check_folder(Path(out_dir), writer=WRITER, option="--out")
+
+
 def _datasets(config: TrainConfig, spec: ModelSpec, seq_len: int):
     if config.uses_recordings:
         if config.target_wav is None:
@@ -118,9 +127,11 @@ def train(
 ) -> TrainResult:
     """Train, lower to the IR, evaluate on the reference and write model + report to out_dir.
 
-    Outputs land in a temporary folder first and are moved into place only when everything
-    succeeded, so a failed run never leaves a half-written model behind.
+    ``out_dir`` is checked first (a folder wavecomp did not write is refused before any
+    training) and written through ``output_dir.writing_folder``: all or nothing, so a failed
+    run leaves the previous output as it was.
     """
+    check_out_dir(out_dir)
     spec = resolve_spec(config)
     seq_len = config.seq_len or max(512, 4 * spec.receptive_field)
     if seq_len <= spec.receptive_field:
@@ -131,9 +142,6 @@ def train(
 
     env = import_tf()
     tf, keras = env.tf, env.keras
-    from wavecomp.frontend.importer import compare_float_to_reference, import_keras_model
-    from wavecomp.frontend.qkeras_model import build_qkeras_model, save_model
-
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
     model = build_qkeras_model(spec, seed=config.seed)
@@ -209,22 +217,11 @@ def train(
         for k in ("config", "quality", "qkeras_vs_reference")
     }
 
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    with writing_folder(out_dir, writer=WRITER, option="--out") as staging:
         net.save(staging / "model.npz")
         save_model(model, staging / "model.keras")
-        from wavecomp.frontend import train_report
-
         train_report.write(staging, net, report, wave_config)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        staging.replace(out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return TrainResult(net=net, out_dir=out_dir, report=report)
+    return TrainResult(net=net, out_dir=Path(out_dir), report=report)
 
 
 def _progress_callback(
@@ -257,19 +254,4 @@ def _progress_callback(
     return Callback()
 
 
-def report_json(report: dict[str, Any]) -> str:
-    """JSON with non-finite floats spelled out (JSON has no inf)."""
-
-    def clean(v):
-        if isinstance(v, float) and not math.isfinite(v):
-            return str(v)
-        if isinstance(v, dict):
-            return {k: clean(x) for k, x in v.items()}
-        if isinstance(v, list | tuple):
-            return [clean(x) for x in v]
-        return v
-
-    return json.dumps(clean(report), indent=2, sort_keys=True) + "\n"
-
-
-__all__ = ["TrainConfig", "TrainResult", "report_json", "resolve_spec", "train"]
+__all__ = ["TrainConfig", "TrainResult", "check_out_dir", "resolve_spec", "train"]

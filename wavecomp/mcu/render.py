@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import jinja2
-
 import wavecomp
 from wavecomp import fixed
 from wavecomp.ir import ConvLayer, Network
@@ -27,6 +25,7 @@ from wavecomp.mcu.plan import (
     plan_layers,
 )
 from wavecomp.resources import firmware_dir
+from wavecomp.templating import folder_templates
 
 ENGINE_DIR = "engine"
 SHIM_DIR = "cmsis_shim"
@@ -67,17 +66,6 @@ PATCH_POST_GAIN = 0.5
 PATCH_FULL_SCALE_V = 10.0
 """Codec full scale at the Patch's jacks: Electrosmith give callback ±1.0 (post-gain applied)
 as ±5 V (10 Vpp), and the codec clips at 20 Vpp, i.e. ±1/postgain = ±2.0 in the callback."""
-
-
-def _env() -> jinja2.Environment:
-    root = firmware_dir()
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader([root / ENGINE_DIR, root / DAISY_DIR]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
 
 
 def _float_literal(value: float) -> str:
@@ -185,7 +173,7 @@ def render(
     check_options(numerics, kernel, rounding, sample_rate)
     plans = plan_layers(net, numerics, kernel, rounding)
     fit = daisy_fit.estimate(net, numerics=numerics, kernel=kernel, rounding=rounding)
-    env = _env()
+    env = folder_templates(firmware_dir() / ENGINE_DIR, firmware_dir() / DAISY_DIR)
     common = {
         "version": wavecomp.__version__,
         "name": net.name,

@@ -11,7 +11,6 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
 import numpy as np
 
 import wavecomp
@@ -19,6 +18,7 @@ from wavecomp import resources
 from wavecomp import schedule as sched_mod
 from wavecomp.ir import Network
 from wavecomp.rtl.program_word import bits_for, program_format
+from wavecomp.templating import package_templates
 
 HDL_LIBRARY = (
     "wc_rom",
@@ -74,16 +74,6 @@ def memory_images(net: Network, sched: sched_mod.Schedule) -> dict[str, str]:
         ),
         BIAS_FILE: _hex_lines([_pack(b, sched.acc_bits) for b in bias], sched.q * sched.acc_bits),
     }
-
-
-def _env() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("wavecomp.rtl", "templates"),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
 
 
 def _net_context(net: Network, sched: sched_mod.Schedule) -> dict:
@@ -193,7 +183,7 @@ def generate(net: Network, sched: sched_mod.Schedule, out_dir: str | Path) -> Co
     """Write the core into out_dir (created); returns the file list."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    env = _env()
+    env = package_templates("wavecomp.rtl", "templates")
     net_sv = out_dir / "wavecomp_net.sv"
     core_sv = out_dir / "wavecomp_core.sv"
     net_sv.write_text(env.get_template("wavecomp_net.sv.j2").render(**_net_context(net, sched)))
