@@ -209,12 +209,38 @@ def test_report_template_renders_the_shipped_report():
     assert train_report.markdown(report, images) == (SHIPPED_REPORT / "report.md").read_text()
 
 
+def test_shipped_model_measures_the_readme_figures_on_the_integer_reference():
+    """Re-measure the shipped model's held-out SNR per corner exactly as training did (seed 0,
+    the default config's signals, the bit-exact integer reference): the README's figures."""
+    config = TrainConfig()
+    wave = data.WaveshaperConfig(
+        sample_rate=config.sample_rate,
+        min_freq=config.min_freq,
+        max_freq=config.max_freq,
+        n_inputs=4,
+        n_outputs=4,
+    )
+    scores = evaluate.corner_snr(wavecomp.load(), wave, seed=config.seed)
+    measured = {s.waveform: round(s.snr_db, 1) for s in scores}
+    assert measured == README_CORNER_SNR_DB
+    assert round(float(np.mean([s.snr_db for s in scores])), 1) == README_MEAN_SNR_DB
+
+
+# Retraining is deterministic on one machine (test_training_is_reproducible_and_writes_the_report
+# trains twice and compares bytes), but TensorFlow's float kernels round differently on
+# different CPUs, so a retrain elsewhere is a different model of the same quality. Measured on
+# an AMD EPYC (AVX2) against the shipped model (trained on another machine): ramp +0.48,
+# sine +0.15, square +0.18, zigzag -0.31 dB.
+RETRAIN_TOLERANCE_DB = 1.0
+
+
 @pytest.mark.slow
-def test_retraining_the_default_model_reproduces_the_shipped_one(tmp_path):
-    """The README's claims: the default configuration retrains the shipped model byte for byte,
-    with the held-out SNRs it states. The suite's one full training run (~2 minutes)."""
+def test_retraining_the_default_model_reaches_the_shipped_quality(tmp_path):
+    """The README's claim: the default configuration retrains a model as good as the shipped
+    one. The suite's one full training run of the default configuration."""
     result = train(TrainConfig(), tmp_path / "default")
-    shipped = wavecomp.default_model_path().read_bytes()
-    assert (tmp_path / "default" / "model.npz").read_bytes() == shipped
-    _assert_readme_figures(result.report["quality"])
-    assert "The retrained model is byte-identical to the shipped one." in _readme_text()
+    got = result.report["quality"]["corner_snr_db"]
+    assert set(got) == set(README_CORNER_SNR_DB)
+    for corner, shipped in README_CORNER_SNR_DB.items():
+        assert abs(got[corner] - shipped) <= RETRAIN_TOLERANCE_DB, (corner, got[corner], shipped)
+    assert "within 1 dB per corner" in _readme_text()
