@@ -19,7 +19,7 @@ import json
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 import numpy as np
 
@@ -145,12 +145,30 @@ class ConvLayer:
 
 
 @dataclass(frozen=True)
-class LayerSummary:
+class LayerShape:
+    """A layer's name and conv shape: the first columns of every per-layer summary and plan."""
+
     name: str
     kernel_size: int
     dilation: int
     in_channels: int
     out_channels: int
+
+    @classmethod
+    def of(cls, layer: ConvLayer, **figures: Any) -> Self:
+        """``cls`` for ``layer``: its shape copied, the subclass's own fields from ``figures``."""
+        return cls(
+            name=layer.name,
+            kernel_size=layer.kernel_size,
+            dilation=layer.dilation,
+            in_channels=layer.in_channels,
+            out_channels=layer.out_channels,
+            **figures,
+        )
+
+
+@dataclass(frozen=True)
+class LayerSummary(LayerShape):
     activation: str
     params: int
     macs: int
@@ -292,12 +310,8 @@ class Network:
         for layer in self.layers:
             bound = int(layer.accumulator_bound("half_up").max())
             rows.append(
-                LayerSummary(
-                    name=layer.name,
-                    kernel_size=layer.kernel_size,
-                    dilation=layer.dilation,
-                    in_channels=layer.in_channels,
-                    out_channels=layer.out_channels,
+                LayerSummary.of(
+                    layer,
                     activation=layer.activation,
                     params=layer.params,
                     macs=layer.macs,

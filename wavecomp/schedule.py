@@ -22,7 +22,7 @@ import numpy as np
 
 from wavecomp import fixed, targets
 from wavecomp.errors import WavecompError
-from wavecomp.ir import Network
+from wavecomp.ir import LayerShape, Network
 from wavecomp.rtl import memories
 
 # ---- the hardware's pipeline constants (wavecomp/rtl builds exactly this) -------------------
@@ -70,15 +70,10 @@ class Budget:
 
 
 @dataclass(frozen=True)
-class LayerPlan:
+class LayerPlan(LayerShape):
     """How one layer maps onto the array and its cache."""
 
     index: int
-    name: str
-    kernel_size: int
-    dilation: int
-    in_channels: int
-    out_channels: int
     relu: bool
     words: int
     """Cache words per column: ceil(C_in / G), rounded up to a power of two for addressing."""
@@ -190,13 +185,9 @@ def plan_layers(net: Network, g: int, q: int) -> list[LayerPlan]:
     for i, layer in enumerate(net.layers):
         used_words = math.ceil(layer.in_channels / g)
         plans.append(
-            LayerPlan(
+            LayerPlan.of(
+                layer,
                 index=i,
-                name=layer.name,
-                kernel_size=layer.kernel_size,
-                dilation=layer.dilation,
-                in_channels=layer.in_channels,
-                out_channels=layer.out_channels,
                 relu=layer.activation == "relu",
                 words=_pow2(used_words),
                 steps_per_group=layer.kernel_size * used_words,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 from rich.markup import escape
 
-from wavecomp.cli.common import console, load_model, out_option
+from wavecomp.cli.common import choice_option, console, load_model, out_option
 from wavecomp.fpga.boards import BOARDS, DEFAULT_BOARD
 
 if TYPE_CHECKING:  # the build modules pull in Amaranth: import them only when building
@@ -23,11 +23,10 @@ if TYPE_CHECKING:  # the build modules pull in Amaranth: import them only when b
     required=True,
     help="FPGA family to build for (ECP5).",
 )
-@click.option(
+@choice_option(
     "--board",
-    type=click.Choice(list(BOARDS)),
+    choices=list(BOARDS),
     default=DEFAULT_BOARD,
-    show_default=True,
     help="Board carrying the eurorack-pmod on a ribbon cable.",
 )
 @click.option(
@@ -39,12 +38,11 @@ if TYPE_CHECKING:  # the build modules pull in Amaranth: import them only when b
     help="Codec sample rate in Hz: 48000, 96000 or 192000 (the report gives the exact rate "
     "the board's PLL achieves).",
 )
-@click.option(
+@choice_option(
     "--core-clock",
     "clock_multiple",
-    type=click.Choice(["1", "2", "4"]),
+    choices=["1", "2", "4"],
     default="1",
-    show_default=True,
     help="Core clock as a multiple of 256 x rate: 2 or 4 give the network 512 or 1024 cycles "
     "per sample, so it needs fewer multipliers, at a 2x or 4x clock (check the timing).",
 )

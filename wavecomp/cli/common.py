@@ -1,7 +1,8 @@
-"""What every command shares: the consoles, the MODEL argument's help, the --out option."""
+"""What every command shares: the consoles, the MODEL help, the --out and choice options."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -28,6 +29,13 @@ def out_option(default: str, help: str):
         default=Path(default),
         show_default=True,
         help=help,
+    )
+
+
+def choice_option(*decls: str, choices: Sequence[str], default: str, help: str | None = None):
+    """An option taking one of ``choices``, its default shown in the help."""
+    return click.option(
+        *decls, type=click.Choice(choices), default=default, show_default=True, help=help
     )
 
 

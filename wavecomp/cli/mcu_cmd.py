@@ -9,40 +9,36 @@ from click.core import ParameterSource
 from rich.table import Table
 
 from wavecomp import fixed
-from wavecomp.cli.common import console, load_model, out_option
+from wavecomp.cli.common import choice_option, console, load_model, out_option
 
 
 @click.command("emit-cmsis")
-@click.option(
+@choice_option(
     "--numerics",
-    type=click.Choice(["q12", "f32"]),
+    choices=["q12", "f32"],
     default="q12",
-    show_default=True,
     help="q12: Q4.12 fixed point, bit-exact with the reference (and the FPGA core). "
     "f32: float32 throughout, like the original Daisy firmware (close to, not equal to, q12).",
 )
-@click.option(
+@choice_option(
     "--kernel",
-    type=click.Choice(["fused", "cmsis"]),
+    choices=["fused", "cmsis"],
     default="fused",
-    show_default=True,
     help="fused: hand-scheduled loop on the M7's SIMD MACs (SMLAD/SMLALD, several outputs per "
     "pass), the fast one. cmsis: plain CMSIS-DSP dot products (arm_dot_prod_q15 / _f32).",
 )
-@click.option(
+@choice_option(
     "--rounding",
-    type=click.Choice(fixed.ROUNDING_MODES),
+    choices=fixed.ROUNDING_MODES,
     default=fixed.DEFAULT_ROUNDING,
-    show_default=True,
     help="q12 requantisation rounding (folded into the stored bias terms, so it costs "
     "nothing). f32 has no requantisation.",
 )
-@click.option(
+@choice_option(
     "--rate",
     "sample_rate",
-    type=click.Choice(["48000", "96000"]),
+    choices=["48000", "96000"],
     default="48000",
-    show_default=True,
     help="Audio sample rate of the Daisy firmware (the Makefile's RATE default; "
     "`make RATE=96000` overrides it later).",
 )

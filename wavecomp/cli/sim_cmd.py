@@ -12,7 +12,7 @@ from click.core import ParameterSource
 
 import wavecomp
 from wavecomp import fixed
-from wavecomp.cli.common import MODEL_HELP, console, load_model
+from wavecomp.cli.common import MODEL_HELP, choice_option, console, load_model
 
 
 def _parse_cv(values: tuple[str, ...]) -> dict[str, float]:
@@ -31,11 +31,10 @@ def _parse_cv(values: tuple[str, ...]) -> dict[str, float]:
 
 
 @click.command()
-@click.option(
+@choice_option(
     "--target",
-    type=click.Choice(["reference", "rtl", "cmsis"]),
+    choices=["reference", "rtl", "cmsis"],
     default="reference",
-    show_default=True,
     help="Backend to render through: reference (the bit-exact numpy model), rtl (the "
     "generated FPGA core, simulated clock by clock with Verilator; the first render of a "
     "core builds it, later ones reuse the build) or cmsis (the MCU's q12 C++ engine from "
@@ -50,18 +49,16 @@ def _parse_cv(values: tuple[str, ...]) -> dict[str, float]:
     metavar="NAME=VALUE",
     help="Hold input channel NAME at VALUE (model units, e.g. e0=1 e1=0). Repeatable.",
 )
-@click.option(
+@choice_option(
     "--rounding",
-    type=click.Choice(fixed.ROUNDING_MODES),
+    choices=fixed.ROUNDING_MODES,
     default=fixed.DEFAULT_ROUNDING,
-    show_default=True,
     help="Requantisation rounding (a compile option).",
 )
-@click.option(
+@choice_option(
     "--engine",
-    type=click.Choice(wavecomp.reference.ENGINES),
+    choices=wavecomp.reference.ENGINES,
     default="batch",
-    show_default=True,
     help="Reference implementation for --target reference (all are bit-exact; fxpmath is slow).",
 )
 @click.option(
@@ -177,11 +174,10 @@ def _rtl_progress() -> Iterator[Callable[[str, int, int | None], None]]:
 
 @click.command()
 @click.argument("out_wav", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
+@choice_option(
     "--shape",
-    type=click.Choice(["triangle", "sine", "ramp", "square", "zigzag"]),
+    choices=["triangle", "sine", "ramp", "square", "zigzag"],
     default="triangle",
-    show_default=True,
 )
 @click.option("--freq", default=220.0, show_default=True, help="Frequency in Hz.")
 @click.option("--sweep", metavar="F0:F1", help="Glide exponentially from F0 to F1 Hz instead.")

@@ -12,6 +12,13 @@ from wavecomp.frontend.train import TrainConfig, TrainResult, check_out_dir, res
 from wavecomp.frontend.train import train as train_model
 
 
+def config_option(flag: str, field: str, help: str | None = None):
+    """``flag`` sets ``TrainConfig.<field>``; the help shows that field's default."""
+    return click.option(
+        flag, field, default=getattr(TrainConfig, field), show_default=True, help=help
+    )
+
+
 @click.command()
 @out_option("runs/train", "Folder for model + report (replaced only if wavecomp wrote it).")
 @click.option(
@@ -26,30 +33,13 @@ from wavecomp.frontend.train import train as train_model
     metavar="KxD:F[:act],...",
     help='Replace the preset\'s layers, e.g. "4x1:8,4x4:8,1x1:4" (K x dilation : filters).',
 )
-@click.option("--epochs", default=TrainConfig.epochs, show_default=True)
-@click.option(
-    "--examples",
-    default=TrainConfig.examples,
-    show_default=True,
-    help="Training windows per epoch.",
-)
+@config_option("--epochs", "epochs")
+@config_option("--examples", "examples", "Training windows per epoch.")
 @click.option("--seq-len", type=int, help="Window length (default max(512, 4 x receptive field)).")
-@click.option("--batch-size", default=TrainConfig.batch_size, show_default=True)
-@click.option(
-    "--lr",
-    "learning_rate",
-    default=TrainConfig.learning_rate,
-    show_default=True,
-    help="Peak learning rate.",
-)
-@click.option("--seed", default=TrainConfig.seed, show_default=True)
-@click.option(
-    "--rate",
-    "sample_rate",
-    default=TrainConfig.sample_rate,
-    show_default=True,
-    help="Sample rate the model is trained for.",
-)
+@config_option("--batch-size", "batch_size")
+@config_option("--lr", "learning_rate", "Peak learning rate.")
+@config_option("--seed", "seed")
+@config_option("--rate", "sample_rate", "Sample rate the model is trained for.")
 @click.option(
     "--input-wav",
     type=click.Path(exists=True, dir_okay=False),

@@ -24,7 +24,8 @@ retry — the codec is on the board or it is not, and retrying would hide a wiri
 
 # No `from __future__ import annotations`: wiring.Component reads the port annotations as objects.
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from amaranth.hdl import Array, Const, Module, Signal
 from amaranth.lib import wiring
@@ -110,73 +111,64 @@ class I2CInit(wiring.Component):
         def quarter() -> None:
             m.d.sync += wait.eq(self.quarter_cycles - 1)
 
+        @contextmanager
+        def quarter_steps() -> Iterator[None]:
+            """A bus state's body: on each tick, the next quarter; yields a Switch on its phase."""
+            with m.If(tick):
+                quarter()
+                m.d.sync += phase.eq(phase + 1)
+                with m.Switch(phase):
+                    yield
+
         with m.If(~tick):
             m.d.sync += wait.eq(wait - 1)
 
-        with m.FSM(init="PDN_LOW"):
-            with m.State("PDN_LOW"):
-                m.d.comb += self.pdn.eq(0)
-                with m.If(tick):
-                    m.d.sync += wait.eq(self.startup_cycles - 1)
-                    m.next = "STARTUP"
-            with m.State("STARTUP"):
-                m.d.comb += self.pdn.eq(1)
-                with m.If(tick):
-                    quarter()
-                    m.d.sync += [phase.eq(0), shift.eq(rom[0]), index.eq(0), bit.eq(0)]
-                    m.next = "START"
-            with m.State("START"):
-                m.d.comb += self.pdn.eq(1)
-                with m.If(tick):
-                    quarter()
-                    m.d.sync += phase.eq(phase + 1)
-                    with m.Switch(phase):
-                        with m.Case(0):
-                            m.d.sync += sda_oe.eq(1)  # SDA falls while SCL high: START
-                        with m.Case(2):
-                            m.d.sync += scl_oe.eq(1)
-                        with m.Case(3):
-                            m.next = "BITS"
-            with m.State("BITS"):
-                m.d.comb += self.pdn.eq(1)
-                with m.If(tick):
-                    quarter()
-                    m.d.sync += phase.eq(phase + 1)
-                    with m.Switch(phase):
-                        with m.Case(0):  # SCL low for one quarter already: set SDA
-                            with m.If(bit == 8):
-                                m.d.sync += sda_oe.eq(0)  # release for the target's ACK
-                            with m.Else():
-                                m.d.sync += [sda_oe.eq(~shift[7]), shift.eq(shift << 1)]
-                        with m.Case(1):
-                            m.d.sync += scl_oe.eq(0)
-                        with m.Case(3):
-                            m.d.sync += scl_oe.eq(1)
-                            with m.If(bit == 8):
-                                m.d.sync += bit.eq(0)
-                                with m.If(sda_sync):
-                                    m.d.sync += nack.eq(1)
-                                    m.next = "STOP"
-                                with m.Elif(index == len(self.data) - 1):
-                                    m.next = "STOP"
-                                with m.Else():
-                                    m.d.sync += [index.eq(index + 1), shift.eq(rom[index + 1])]
-                            with m.Else():
-                                m.d.sync += bit.eq(bit + 1)
-            with m.State("STOP"):
-                m.d.comb += self.pdn.eq(1)
-                with m.If(tick):
-                    quarter()
-                    m.d.sync += phase.eq(phase + 1)
-                    with m.Switch(phase):
-                        with m.Case(0):
-                            m.d.sync += sda_oe.eq(1)
-                        with m.Case(1):
-                            m.d.sync += scl_oe.eq(0)
-                        with m.Case(3):
-                            m.d.sync += sda_oe.eq(0)  # SDA rises while SCL high: STOP
-                            m.next = "FINISHED"
+        with m.FSM(init="PDN_LOW") as fsm:
+            with m.State("PDN_LOW"), m.If(tick):
+                m.d.sync += wait.eq(self.startup_cycles - 1)
+                m.next = "STARTUP"
+            with m.State("STARTUP"), m.If(tick):
+                quarter()
+                m.d.sync += [phase.eq(0), shift.eq(rom[0]), index.eq(0), bit.eq(0)]
+                m.next = "START"
+            with m.State("START"), quarter_steps():
+                with m.Case(0):
+                    m.d.sync += sda_oe.eq(1)  # SDA falls while SCL high: START
+                with m.Case(2):
+                    m.d.sync += scl_oe.eq(1)
+                with m.Case(3):
+                    m.next = "BITS"
+            with m.State("BITS"), quarter_steps():
+                with m.Case(0):  # SCL low for one quarter already: set SDA
+                    with m.If(bit == 8):
+                        m.d.sync += sda_oe.eq(0)  # release for the target's ACK
+                    with m.Else():
+                        m.d.sync += [sda_oe.eq(~shift[7]), shift.eq(shift << 1)]
+                with m.Case(1):
+                    m.d.sync += scl_oe.eq(0)
+                with m.Case(3):
+                    m.d.sync += scl_oe.eq(1)
+                    with m.If(bit == 8):
+                        m.d.sync += bit.eq(0)
+                        with m.If(sda_sync):
+                            m.d.sync += nack.eq(1)
+                            m.next = "STOP"
+                        with m.Elif(index == len(self.data) - 1):
+                            m.next = "STOP"
+                        with m.Else():
+                            m.d.sync += [index.eq(index + 1), shift.eq(rom[index + 1])]
+                    with m.Else():
+                        m.d.sync += bit.eq(bit + 1)
+            with m.State("STOP"), quarter_steps():
+                with m.Case(0):
+                    m.d.sync += sda_oe.eq(1)
+                with m.Case(1):
+                    m.d.sync += scl_oe.eq(0)
+                with m.Case(3):
+                    m.d.sync += sda_oe.eq(0)  # SDA rises while SCL high: STOP
+                    m.next = "FINISHED"
             with m.State("FINISHED"):
-                m.d.comb += [self.pdn.eq(1), self.done.eq(~nack), self.error.eq(nack)]
+                m.d.comb += [self.done.eq(~nack), self.error.eq(nack)]
+        m.d.comb += self.pdn.eq(~fsm.ongoing("PDN_LOW"))  # PDN is released after its pulse
 
         return m

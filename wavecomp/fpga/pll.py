@@ -51,7 +51,6 @@ class ClockPlan:
 
     board: str
     osc_hz: int
-    target_hz: int
     sample_rate_hz: int  # nominal
     cycles_per_sample: int
     highres: bool  # True: clock is on CLKOS (ecppll --highres), else on CLKOP
@@ -60,12 +59,10 @@ class ClockPlan:
     clkop_div: int
     clkop_cphase: int
     clkop_fphase: int
-    clkos_div: int | None
-    clkos_cphase: int | None
-    clkos_fphase: int | None
-    feedback_path: str
-    achieved_hz_exact: Fraction
     params: dict[str, int | str] = field(repr=False)  # every EHXPLLL parameter ecppll chose
+    clkos_div: int | None = None  # the CLKOS output's settings: only with highres
+    clkos_cphase: int | None = None
+    clkos_fphase: int | None = None
 
     @property
     def output_port(self) -> str:
@@ -81,12 +78,22 @@ class ClockPlan:
         return self.pfd_hz * self.clkfb_div * self.clkop_div
 
     @property
+    def achieved_hz_exact(self) -> Fraction:
+        """The clock output's frequency: the VCO over the output's divider."""
+        return self.vco_hz / (self.clkos_div if self.highres else self.clkop_div)
+
+    @property
     def achieved_hz(self) -> float:
         return float(self.achieved_hz_exact)
 
     @property
     def achieved_sample_rate_hz(self) -> float:
         return float(self.achieved_hz_exact / self.cycles_per_sample)
+
+    @property
+    def target_hz(self) -> int:
+        """The nominal core clock: sample rate × cycles per sample."""
+        return self.sample_rate_hz * self.cycles_per_sample
 
     @property
     def error_ppm(self) -> float:
@@ -145,16 +152,27 @@ def _run_ecppll(osc_hz: int, target_hz: int, highres: bool) -> tuple[str, str]:
         return out_file.read_text(), proc.stderr
 
 
-def _check_range(what: str, value: int | None, lo: int, hi: int, context: str) -> None:
+def _setting_ranges(highres: bool) -> dict[str, tuple[int, int]]:
+    """The EHXPLLL settings a plan uses, in the order they are checked, with their ECP5 ranges
+    (the CLKOS output only with ``highres``)."""
+    outputs = ("CLKOP", "CLKOS") if highres else ("CLKOP",)
+    ranges = dict.fromkeys(["CLKI_DIV", "CLKFB_DIV", *(f"{o}_DIV" for o in outputs)], DIV_RANGE)
+    for output in outputs:
+        ranges[f"{output}_CPHASE"] = CPHASE_RANGE
+        ranges[f"{output}_FPHASE"] = FPHASE_RANGE
+    return ranges
+
+
+def _checked(what: str, value: int | None, lo: int, hi: int, context: str) -> int:
     if value is None or not lo <= value <= hi:
         raise ClockError(
             f"{context}: ecppll chose {what}={value}, outside the ECP5 range {lo}..{hi}"
         )
+    return value
 
 
 def _plan_from_params(
     board: Board,
-    target_hz: int,
     sample_rate_hz: int,
     cycles_per_sample: int,
     highres: bool,
@@ -166,43 +184,26 @@ def _plan_from_params(
         value = params.get(name)
         return value if isinstance(value, int) else None
 
-    for name in ("CLKI_DIV", "CLKFB_DIV", "CLKOP_DIV") + (("CLKOS_DIV",) if highres else ()):
-        _check_range(name, num(name), *DIV_RANGE, context)
-    for prefix in ("CLKOP",) + (("CLKOS",) if highres else ()):
-        _check_range(f"{prefix}_CPHASE", num(f"{prefix}_CPHASE"), *CPHASE_RANGE, context)
-        _check_range(f"{prefix}_FPHASE", num(f"{prefix}_FPHASE"), *FPHASE_RANGE, context)
+    settings = {  # ClockPlan's fields: the setting names in lower case
+        name.lower(): _checked(name, num(name), lo, hi, context)
+        for name, (lo, hi) in _setting_ranges(highres).items()
+    }
     feedback = str(params.get("FEEDBK_PATH", ""))
     if feedback != "CLKOP":
         raise ClockError(f"{context}: ecppll chose FEEDBK_PATH={feedback!r}; only CLKOP is planned")
-
-    clki, clkfb, clkop = num("CLKI_DIV"), num("CLKFB_DIV"), num("CLKOP_DIV")
-    assert clki is not None and clkfb is not None and clkop is not None  # checked above
-    clkos = num("CLKOS_DIV") if highres else None
-    f_clkop = Fraction(board.clock_hz, clki) * clkfb
-    achieved = f_clkop * clkop / clkos if clkos else f_clkop
     plan = ClockPlan(
         board=board.name,
         osc_hz=board.clock_hz,
-        target_hz=target_hz,
         sample_rate_hz=sample_rate_hz,
         cycles_per_sample=cycles_per_sample,
         highres=highres,
-        clki_div=clki,
-        clkfb_div=clkfb,
-        clkop_div=clkop,
-        clkop_cphase=num("CLKOP_CPHASE") or 0,
-        clkop_fphase=num("CLKOP_FPHASE") or 0,
-        clkos_div=clkos,
-        clkos_cphase=num("CLKOS_CPHASE") if highres else None,
-        clkos_fphase=num("CLKOS_FPHASE") if highres else None,
-        feedback_path=feedback,
-        achieved_hz_exact=achieved,
+        **settings,
         params=dict(params),
     )
     for what, value, (lo, hi) in (
         ("VCO", plan.vco_hz, VCO_RANGE_HZ),
         ("PFD", plan.pfd_hz, PFD_RANGE_HZ),
-        ("output", achieved, OUTPUT_RANGE_HZ),
+        ("output", plan.achieved_hz_exact, OUTPUT_RANGE_HZ),
     ):
         if not lo <= value <= hi:
             raise ClockError(
@@ -258,7 +259,6 @@ def plan_clock(
             plans.append(
                 _plan_from_params(
                     board,
-                    target_hz,
                     sample_rate_hz,
                     cycles_per_sample,
                     highres,

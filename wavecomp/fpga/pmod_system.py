@@ -54,23 +54,15 @@ class PmodSystem(wiring.Component):
     def elaborate(self, platform: object) -> Module:
         """Serial port and init sequencer around the SV core instance."""
         m = Module()
-        serial = AK4619Serial(self.clock_multiple)
-        m.submodules.codec = serial
+        m.submodules.codec = serial = AK4619Serial(self.clock_multiple)
+        m.submodules.i2c_init = i2c = I2CInit(self.clk_hz, self.i2c_bytes)
         m.d.comb += [
+            # the codec's serial port
             self.bick.eq(serial.bick),
             self.lrck.eq(serial.lrck),
             self.sdin1.eq(serial.sdin1),
             serial.sdout1.eq(self.sdout1),
-        ]
-        if self.mclk_divider > 1:
-            count = Signal(range(self.mclk_divider))
-            m.d.sync += count.eq(count + 1)
-            # registered: the value the pin has in the next cycle
-            m.d.sync += self.mclk.eq((count + 1)[len(count) - 1])
-
-        i2c = I2CInit(self.clk_hz, self.i2c_bytes)
-        m.submodules.i2c_init = i2c
-        m.d.comb += [
+            # its control port: PDN and the one-shot I2C init
             self.pdn.eq(i2c.pdn),
             self.scl_oe.eq(i2c.scl_oe),
             self.sda_oe.eq(i2c.sda_oe),
@@ -78,6 +70,11 @@ class PmodSystem(wiring.Component):
             self.i2c_done.eq(i2c.done),
             self.i2c_error.eq(i2c.error),
         ]
+        if self.mclk_divider > 1:
+            count = Signal(range(self.mclk_divider))
+            m.d.sync += count.eq(count + 1)
+            # registered: the value the pin has in the next cycle
+            m.d.sync += self.mclk.eq((count + 1)[len(count) - 1])
 
         ports: dict[str, object] = {
             "i_clk": ClockSignal("sync"),

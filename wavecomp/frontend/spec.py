@@ -47,11 +47,6 @@ class LayerSpec:
     name: str | None = None
 
 
-def default_layer_name(index: int) -> str:
-    """Name given to an unnamed layer (matches the ``fpga`` preset's ``qconv_<i>``)."""
-    return f"qconv_{index}"
-
-
 @dataclass(frozen=True)
 class ModelSpec:
     """A network's shape: I/O spec (which gives C_in) plus its layer stack."""
@@ -69,9 +64,9 @@ class ModelSpec:
         return self.layers[-1].filters
 
     def layer_names(self) -> tuple[str, ...]:
-        """Every layer's name, unnamed layers numbered ``qconv_<i>``."""
+        """Every layer's name, unnamed layers numbered ``qconv_<i>`` (as in the ``fpga`` preset)."""
         return tuple(
-            layer.name if layer.name is not None else default_layer_name(i)
+            layer.name if layer.name is not None else f"qconv_{i}"
             for i, layer in enumerate(self.layers)
         )
 
@@ -186,17 +181,20 @@ def format_layers(layers: Iterable[LayerSpec]) -> str:
     )
 
 
+WAVESHAPER_INPUTS = (
+    InputChannel("audio", "audio", 0),
+    InputChannel("e0", "control", 1, 0.0),
+    InputChannel("e1", "control", 2, 0.0),
+)
+"""Both presets' first inputs: the audio, then the 2-D embedding (knobs/CV) choosing the shape."""
+
+
 def _fpga_preset() -> ModelSpec:
     # The waveshaper of the FPGA write-up: audio + 2-D embedding in, four "mirrored voices" out.
     # Voice k is the shape at the embedding mirrored to (e0, e1), (1-e0, e1), (e0, 1-e1),
     # (1-e0, 1-e1), so one net plays four related waveforms at once.
     io = IOSpec(
-        inputs=(
-            InputChannel("audio", "audio", 0),
-            InputChannel("e0", "control", 1, 0.0),
-            InputChannel("e1", "control", 2, 0.0),
-            InputChannel("spare", "unused", 3, 0.0),
-        ),
+        inputs=(*WAVESHAPER_INPUTS, InputChannel("spare", "unused", 3, 0.0)),
         outputs=tuple(OutputChannel(f"voice{k}", k) for k in range(4)),
         sample_rate=48000,
     )
@@ -212,11 +210,7 @@ def _mcu_preset() -> ModelSpec:
     # The Daisy waveshaper of the MCU write-up: dilated K=4 convs each followed by a 1x1 mix,
     # ending in a single-channel 1x1 regression.
     io = IOSpec(
-        inputs=(
-            InputChannel("audio", "audio", 0),
-            InputChannel("e0", "control", 1, 0.0),
-            InputChannel("e1", "control", 2, 0.0),
-        ),
+        inputs=WAVESHAPER_INPUTS,
         outputs=(OutputChannel("out", 0),),
         sample_rate=48000,
     )

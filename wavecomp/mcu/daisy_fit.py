@@ -26,7 +26,13 @@ from pathlib import Path
 from wavecomp import fixed
 from wavecomp.ir import Network
 from wavecomp.mcu.m7_build import M7Build, run_tool
-from wavecomp.mcu.plan import Kernel, Numerics, plan_layers
+from wavecomp.mcu.plan import (
+    Kernel,
+    Numerics,
+    plan_layers,
+    total_cache_bytes,
+    total_weight_bytes,
+)
 from wavecomp.tools import require_tool
 
 KIB = 1024
@@ -136,8 +142,6 @@ class DaisyFit:
     layout: AppLayout
     rows: tuple[MemoryUse, ...]
     fits: bool
-    internal_flash: MemoryUse
-    """The whole firmware against the internal flash (BOOT_NONE), whatever the layout."""
     unplaced: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     margin: int = 0
@@ -146,6 +150,11 @@ class DaisyFit:
     @property
     def app_type(self) -> str:
         return self.layout.app_type
+
+    @property
+    def internal_flash(self) -> MemoryUse:
+        """The whole firmware against the internal flash (BOOT_NONE), whatever the layout."""
+        return _rows(self.engine, LAYOUTS[0])[0]
 
     @property
     def flash_bytes(self) -> int:
@@ -218,9 +227,8 @@ def fit(
     candidates = [(layout, _rows(engine, layout)) for layout in LAYOUTS]
     fitting = [(layout, rows) for layout, rows in candidates if not _over(rows, margin)]
     layout, rows = fitting[0] if fitting and not unplaced else candidates[-1]
-    internal = candidates[0][1][0]
     fits = bool(fitting) and not unplaced
-    return DaisyFit(engine, layout, rows, fits, internal, unplaced, notes, margin)
+    return DaisyFit(engine, layout, rows, fits, unplaced, notes, margin)
 
 
 def engine_code_bytes(net: Network, numerics: Numerics, kernel: Kernel) -> int:
@@ -239,8 +247,8 @@ def estimate(
 ) -> DaisyFit:
     """The Patch firmware's fit from the engine's plan (no toolchain needed)."""
     plans = plan_layers(net, numerics, kernel, rounding)
-    weights = sum(p.weight_bytes for p in plans)
-    caches = sum(p.cache_bytes for p in plans)
+    weights = total_weight_bytes(plans)
+    caches = total_cache_bytes(plans)
     if kernel == "cmsis":
         sample = 2 if numerics == "q12" else 4
         caches += sample * max(p.kernel_size * p.in_channels for p in plans)

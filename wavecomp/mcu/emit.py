@@ -39,7 +39,15 @@ from pathlib import Path
 
 from wavecomp import fixed
 from wavecomp.ir import Network
-from wavecomp.mcu.plan import CMSIS_SOURCES, EngineLayer, Kernel, Numerics, plan_layers
+from wavecomp.mcu.plan import (
+    CMSIS_SOURCES,
+    EngineLayer,
+    Kernel,
+    Numerics,
+    plan_layers,
+    total_cache_bytes,
+    total_weight_bytes,
+)
 from wavecomp.mcu.render import ARM_DEFINES, DAISY_DIR, ENGINE_DIR, SHIM_DIR, render
 from wavecomp.output_dir import MARKER, writing_folder
 
@@ -89,11 +97,11 @@ class EmitResult:
 
     @property
     def weight_bytes(self) -> int:
-        return sum(layer.weight_bytes for layer in self.layers)
+        return total_weight_bytes(self.layers)
 
     @property
     def cache_bytes(self) -> int:
-        return sum(layer.cache_bytes for layer in self.layers)
+        return total_cache_bytes(self.layers)
 
     @property
     def macs_per_sample(self) -> int:

@@ -19,7 +19,7 @@ import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from wavecomp.cache import build_once, cache_root, content_key, files_for_key
 from wavecomp.errors import WavecompError
@@ -145,14 +145,17 @@ class M7Build:
         )
 
 
-@dataclass(frozen=True)
-class _Unit:
+class _Unit(NamedTuple):
     """One translation unit: its source, object name (the prefix says whose it is), flags."""
 
     source: Path
     object_name: str
-    compiler: str
     flags: tuple[str, ...]
+
+    @property
+    def compiler(self) -> str:
+        """gcc or g++, by the source's suffix."""
+        return _compiler_for(self.source)[0]
 
 
 def _compiler_for(source: Path) -> tuple[str, tuple[str, ...]]:
@@ -220,16 +223,13 @@ def build_m7(
     defines = _define_flags([*CMSIS_DEFINES, *DAISY_PLACEMENT_DEFINES, *engine.defines])
     common = [*ARCH_FLAGS, *OPT_FLAGS, *defines, *_include_flags(includes)]
 
-    units = [_Unit(src, f"engine__{src.stem}.o", *_split(src, common)) for src in engine_sources]
-    units += [_Unit(src, f"cmsis__{src.stem}.o", *_split(src, common)) for src in cmsis_sources]
+    units = [_Unit(src, f"engine__{src.stem}.o", _flags(src, common)) for src in engine_sources]
+    units += [_Unit(src, f"cmsis__{src.stem}.o", _flags(src, common)) for src in cmsis_sources]
+    main = harness / "main.cpp"
+    harness_flags = (*HARNESS_EXTRA_FLAGS, *_include_flags([harness]))
     units += [
-        _Unit(
-            harness / "main.cpp",
-            "harness__main.o",
-            "arm-none-eabi-g++",
-            (*CXX_FLAGS, *common, *HARNESS_EXTRA_FLAGS, *_include_flags([harness])),
-        ),
-        _Unit(harness / "startup.S", "harness__startup.o", "arm-none-eabi-gcc", ARCH_FLAGS),
+        _Unit(main, "harness__main.o", (*_flags(main, common), *harness_flags)),
+        _Unit(harness / "startup.S", "harness__startup.o", ARCH_FLAGS),
     ]
     headers = _headers_key([*includes, harness], engine_dir)
     key = content_key(
@@ -250,9 +250,9 @@ def build_m7(
     return M7Build.load(entry.path, cache)
 
 
-def _split(source: Path, common: list[str]) -> tuple[str, tuple[str, ...]]:
-    compiler, lang_flags = _compiler_for(source)
-    return compiler, (*lang_flags, *common)
+def _flags(source: Path, common: list[str]) -> tuple[str, ...]:
+    """The source language's flags, then ``common``."""
+    return (*_compiler_for(source)[1], *common)
 
 
 HEADER_SUFFIXES = (".h", ".hpp", ".hh", ".inc")

@@ -8,6 +8,7 @@ layer's static bound (``ConvLayer.accumulator_bound``) is below 2^31, never assu
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -15,7 +16,7 @@ import numpy as np
 
 from wavecomp import fixed
 from wavecomp.errors import WavecompError
-from wavecomp.ir import ConvLayer, Network
+from wavecomp.ir import ConvLayer, LayerShape, Network
 
 Numerics = Literal["q12", "f32"]
 Kernel = Literal["fused", "cmsis"]
@@ -42,15 +43,10 @@ class EmitError(WavecompError, ValueError):
 
 
 @dataclass(frozen=True)
-class EngineLayer:
+class EngineLayer(LayerShape):
     """How the engine computes one layer, with its memory figures."""
 
     index: int
-    name: str
-    kernel_size: int
-    dilation: int
-    in_channels: int
-    out_channels: int
     activation: str
     macs: int
     bound: int
@@ -60,18 +56,6 @@ class EngineLayer:
     ring_rows: int
     cache_bytes: int
     weight_bytes: int
-
-
-SHAPE_FIELDS = (
-    "name",
-    "kernel_size",
-    "dilation",
-    "in_channels",
-    "out_channels",
-    "activation",
-    "macs",
-)
-"""The ``EngineLayer`` fields copied from the layer as they are."""
 
 
 def check_options(numerics: str, kernel: str, rounding: str, sample_rate: int) -> None:
@@ -146,6 +130,34 @@ def fused_weight_stream(layer: ConvLayer, width: str) -> np.ndarray:
     return np.concatenate(words).astype(np.uint32)
 
 
+def _storage(
+    layer: ConvLayer, rows: int, numerics: Numerics, kernel: Kernel, rounding: fixed.Rounding
+) -> dict[str, str | int]:
+    """What holds the layer's sums, and the bytes of its cache and its weights + bias terms
+    (``EngineLayer``'s fields), for the chosen numerics and kernel."""
+    if numerics == "f32":
+        return {
+            "accumulator": "float32",
+            "cache_bytes": rows * layer.in_channels * 4,
+            "weight_bytes": 4 * layer.params,
+        }
+    if kernel == "cmsis":
+        accumulator_width(layer, rounding)  # reject unholdable bounds up front
+        return {
+            "accumulator": "int64 dot_prod_q15",
+            "cache_bytes": rows * layer.in_channels * 2,
+            "weight_bytes": 2 * layer.macs + 4 * layer.out_channels,
+        }
+    width = accumulator_width(layer, rounding)
+    pairs = (layer.in_channels + 1) // 2
+    bias_bytes = 4 if width == "narrow" else 8
+    return {
+        "accumulator": "int32 SMLAD" if width == "narrow" else "int64 SMLALD",
+        "cache_bytes": 2 * rows * pairs * 4,  # every column twice, in packed pairs
+        "weight_bytes": (4 * layer.kernel_size * pairs + bias_bytes) * layer.out_channels,
+    }
+
+
 def plan_layers(
     net: Network, numerics: Numerics, kernel: Kernel, rounding: fixed.Rounding
 ) -> tuple[EngineLayer, ...]:
@@ -153,33 +165,25 @@ def plan_layers(
     plans = []
     for i, layer in enumerate(net.layers):
         rows = ring_rows(layer)
-        pairs = (layer.in_channels + 1) // 2
-        bound = int(layer.accumulator_bound(rounding).max()) if numerics == "q12" else 0
-        if numerics == "f32":
-            accumulator = "float32"
-            cache = rows * layer.in_channels * 4
-            weight_bytes = 4 * layer.params
-        elif kernel == "cmsis":
-            accumulator_width(layer, rounding)  # reject unholdable bounds up front
-            accumulator = "int64 dot_prod_q15"
-            cache = rows * layer.in_channels * 2
-            weight_bytes = 2 * layer.macs + 4 * layer.out_channels
-        else:
-            width = accumulator_width(layer, rounding)
-            accumulator = "int32 SMLAD" if width == "narrow" else "int64 SMLALD"
-            cache = 2 * rows * pairs * 4  # every column twice, in packed pairs
-            bias_bytes = 4 if width == "narrow" else 8
-            weight_bytes = 4 * layer.kernel_size * pairs * layer.out_channels
-            weight_bytes += bias_bytes * layer.out_channels
         plans.append(
-            EngineLayer(
+            EngineLayer.of(
+                layer,
                 index=i,
-                **{name: getattr(layer, name) for name in SHAPE_FIELDS},
-                bound=bound,
-                accumulator=accumulator,
+                activation=layer.activation,
+                macs=layer.macs,
+                bound=int(layer.accumulator_bound(rounding).max()) if numerics == "q12" else 0,
                 ring_rows=rows,
-                cache_bytes=cache,
-                weight_bytes=weight_bytes,
+                **_storage(layer, rows, numerics, kernel, rounding),
             )
         )
     return tuple(plans)
+
+
+def total_weight_bytes(plans: Iterable[EngineLayer]) -> int:
+    """The engine's weights and bias terms, every layer's."""
+    return sum(p.weight_bytes for p in plans)
+
+
+def total_cache_bytes(plans: Iterable[EngineLayer]) -> int:
+    """The engine's activation caches, every layer's."""
+    return sum(p.cache_bytes for p in plans)

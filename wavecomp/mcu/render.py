@@ -23,6 +23,8 @@ from wavecomp.mcu.plan import (
     check_options,
     fused_weight_stream,
     plan_layers,
+    total_cache_bytes,
+    total_weight_bytes,
 )
 from wavecomp.resources import firmware_dir
 from wavecomp.templating import folder_templates
@@ -226,8 +228,8 @@ def render(
         "params": net.params,
         "receptive_field": net.receptive_field,
         "cycles": daisy_fit.CLOCK_HZ // sample_rate,
-        "weight_bytes": sum(p.weight_bytes for p in plans),
-        "cache_bytes": sum(p.cache_bytes for p in plans),
+        "weight_bytes": total_weight_bytes(plans),
+        "cache_bytes": total_cache_bytes(plans),
         "window_bytes": (2 if numerics == "q12" else 4) * engine_ctx["window"],
         "dtcm_kib": daisy_fit.MEMORIES["DTCM"] // 1024,
         "libdaisy_flash": daisy_fit.LIBDAISY_PATCH_FLASH,

@@ -18,20 +18,12 @@ import numpy as np
 
 from wavecomp import fixed
 from wavecomp.ir import ConvLayer, Network
+from wavecomp.reference.numpy_ref import signal_array
 
-
-def _check(net: Network, x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x)
-    if x.ndim != 2 or x.shape[1] != net.in_channels:
-        raise ValueError(
-            f"inputs must have shape (T, {net.in_channels}) for network {net.name!r}, got {x.shape}"
-        )
-    if not np.issubdtype(x.dtype, np.floating):
-        raise ValueError(
-            f"inputs are {x.dtype}; the float references take model units "
-            "(Q4.12 raw / 4096), e.g. wavecomp.fixed.from_q12(raw)"
-        )
-    return x
+_TAKES = (
+    "the float references take model units (Q4.12 raw / 4096), e.g. wavecomp.fixed.from_q12(raw)"
+)
+"""What a ValueError about non-float inputs says instead."""
 
 
 def _taps(layer: ConvLayer, h: np.ndarray) -> list[np.ndarray]:
@@ -49,7 +41,7 @@ def _activate(layer: ConvLayer, y: np.ndarray) -> np.ndarray:
 
 def run_f32(net: Network, x: np.ndarray) -> np.ndarray:
     """The f32 engine's arithmetic, bit for bit: float32 (T, C_in) -> float32 (T, C_out)."""
-    h = _check(net, x).astype(np.float32)
+    h = signal_array(net, x, np.floating, _TAKES).astype(np.float32)
     for layer in net.layers:
         weights = (layer.weights.astype(np.float64) / fixed.ONE).astype(np.float32)
         bias = (layer.bias.astype(np.float64) / fixed.ONE).astype(np.float32)
@@ -63,7 +55,7 @@ def run_f32(net: Network, x: np.ndarray) -> np.ndarray:
 
 def run_f64(net: Network, x: np.ndarray) -> np.ndarray:
     """The same network in float64 without intermediate rounding: (T, C_in) -> (T, C_out)."""
-    h = _check(net, x).astype(np.float64)
+    h = signal_array(net, x, np.floating, _TAKES).astype(np.float64)
     for layer in net.layers:
         weights = layer.weights.astype(np.float64) / fixed.ONE
         acc = sum(tap @ weights[k] for k, tap in enumerate(_taps(layer, h)))

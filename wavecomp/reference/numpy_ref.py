@@ -16,18 +16,27 @@ from wavecomp.ir import ConvLayer, Network
 _INT64_SAFE = 1 << 62
 
 
-def check_inputs(net: Network, x: np.ndarray) -> np.ndarray:
-    """Inputs as an int64 (T, C_in) array of Q4.12 raw values, or a ValueError saying why not."""
+def signal_array(net: Network, x: np.ndarray, kind: type[np.generic], takes: str) -> np.ndarray:
+    """``x`` as a (T, C_in) array of dtype ``kind``, or a ValueError saying what the reference
+    ``takes`` instead (every reference checks its inputs the same way)."""
     x = np.asarray(x)
     if x.ndim != 2 or x.shape[1] != net.in_channels:
         raise ValueError(
             f"inputs must have shape (T, {net.in_channels}) for network {net.name!r}, got {x.shape}"
         )
-    if not np.issubdtype(x.dtype, np.integer):
-        raise ValueError(
-            f"inputs are {x.dtype}; the reference takes Q4.12 raw integers "
-            "(convert floats with wavecomp.fixed.to_q12)"
-        )
+    if not np.issubdtype(x.dtype, kind):
+        raise ValueError(f"inputs are {x.dtype}; {takes}")
+    return x
+
+
+def check_inputs(net: Network, x: np.ndarray) -> np.ndarray:
+    """Inputs as an int64 (T, C_in) array of Q4.12 raw values, or a ValueError saying why not."""
+    x = signal_array(
+        net,
+        x,
+        np.integer,
+        "the reference takes Q4.12 raw integers (convert floats with wavecomp.fixed.to_q12)",
+    )
     if x.size and (x.min() < fixed.RAW_MIN or x.max() > fixed.RAW_MAX):
         raise ValueError("inputs are outside the int16 Q4.12 range")
     return x.astype(np.int64)
