@@ -26,7 +26,7 @@ from wavecomp.output_dir import claim_folder
     "do_train",
     default=True,
     show_default=True,
-    help="Also retrain the default model from scratch (about 2-4 minutes).",
+    help="Also retrain the default model from scratch (about 6 minutes on 2 cores).",
 )
 def demo(out_dir: Path, do_train: bool) -> None:
     """The main job on the default model: inspect it, render a triangle sweep through the
