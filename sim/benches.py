@@ -1,5 +1,5 @@
 """What the pytest suite's RTL checks share: where the cocotb benches live and how to run
-them, the networks with edge-case cache spans, and what the core must put out.
+them, and what the core must put out.
 
 The benches are test infrastructure (they are not shipped with wavecomp), so they are found
 relative to this checkout; build folders go to ``sim_build/`` beside ``sim/``.
@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from wavecomp import fixed, reference
-from wavecomp.ir import ConvLayer, IOSpec, Network
+from wavecomp.ir import Network
 from wavecomp.rtl.verilator import run_cocotb
 
 SIM_DIR = Path(__file__).resolve().parent
@@ -24,53 +24,7 @@ run_bench = functools.partial(run_cocotb, bench_dir=SIM_DIR)
 """``run_cocotb`` with the bench modules of this folder."""
 
 
-# ---- networks and expectations the RTL checks share ------------------------------------------
-Chain = list[tuple[int, int, int, str]]
-"""(K, dilation, C_out, activation) per layer."""
-
-EDGE_SPAN_CHAINS: dict[str, tuple[int, Chain]] = {
-    # (C_in, layers): cache spans (K-1)*d+1 at 2**n - 1, 2**n and 2**n + 1 and K = 1 (span 1),
-    # where a ring one column too short, or a one-column ring, would show
-    "n1-n2": (
-        2,
-        [
-            (3, 2, 3, "relu"),
-            (1, 1, 3, "linear"),
-            (2, 3, 2, "relu"),
-            (2, 2, 3, "relu"),
-            (2, 1, 2, "linear"),
-        ],
-    ),  # spans 5, 1, 4, 3, 2
-    "n3": (3, [(4, 2, 4, "relu"), (8, 1, 3, "relu"), (3, 4, 5, "linear"), (1, 1, 2, "linear")]),
-    # spans 7, 8, 9, 1
-    "n4-n5": (
-        2,
-        [
-            (3, 7, 3, "relu"),
-            (4, 5, 4, "relu"),
-            (5, 4, 3, "relu"),
-            (4, 10, 2, "relu"),
-            (2, 31, 3, "linear"),
-            (3, 16, 2, "linear"),
-        ],
-    ),  # spans 15, 16, 17, 31, 32, 33
-}
-
-
-def chain_network(name: str, seed: int = 0) -> Network:
-    """An ``EDGE_SPAN_CHAINS`` network with seeded weights (range ends included)."""
-    from netgen import random_layer_weights  # tests/netgen.py: on sys.path under pytest
-
-    c_in, layers = EDGE_SPAN_CHAINS[name]
-    rng = np.random.default_rng(seed)
-    convs = []
-    for i, (k, d, c_out, act) in enumerate(layers):
-        w, b = random_layer_weights(rng, k, c_in, c_out)
-        convs.append(ConvLayer(f"l{i}", w, b, d, act))
-        c_in = c_out
-    return Network(convs, IOSpec.default(EDGE_SPAN_CHAINS[name][0], c_in), name=f"span-{name}")
-
-
+# ---- what the core must put out ------------------------------------------------------------
 def expected_outputs(
     net: Network, x: np.ndarray, rounding: fixed.Rounding, *, latency: int, reset_at: int = 0
 ) -> np.ndarray:

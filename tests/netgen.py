@@ -88,3 +88,49 @@ def random_network(seed: int, limits: RandomNetLimits = RandomNetLimits()) -> Ne
         name=f"random{seed}",
         metadata={"seed": seed},
     )
+
+
+# ---- networks whose cache spans sit where ring sizing goes wrong ---------------------------
+Chain = list[tuple[int, int, int, str]]
+"""(K, dilation, C_out, activation) per layer."""
+
+EDGE_SPAN_CHAINS: dict[str, tuple[int, Chain]] = {
+    # (C_in, layers): cache spans (K-1)*d+1 at 2**n - 1, 2**n and 2**n + 1 and K = 1 (span 1),
+    # where a ring one column too short, or a one-column ring, would show
+    "n1-n2": (
+        2,
+        [
+            (3, 2, 3, "relu"),
+            (1, 1, 3, "linear"),
+            (2, 3, 2, "relu"),
+            (2, 2, 3, "relu"),
+            (2, 1, 2, "linear"),
+        ],
+    ),  # spans 5, 1, 4, 3, 2
+    "n3": (3, [(4, 2, 4, "relu"), (8, 1, 3, "relu"), (3, 4, 5, "linear"), (1, 1, 2, "linear")]),
+    # spans 7, 8, 9, 1
+    "n4-n5": (
+        2,
+        [
+            (3, 7, 3, "relu"),
+            (4, 5, 4, "relu"),
+            (5, 4, 3, "relu"),
+            (4, 10, 2, "relu"),
+            (2, 31, 3, "linear"),
+            (3, 16, 2, "linear"),
+        ],
+    ),  # spans 15, 16, 17, 31, 32, 33
+    "n6": (3, [(3, 31, 2, "relu"), (2, 63, 3, "linear"), (5, 16, 2, "relu")]),  # 63, 64, 65
+}
+
+
+def chain_network(name: str, seed: int = 0) -> Network:
+    """An ``EDGE_SPAN_CHAINS`` network with seeded weights (range ends included)."""
+    c_in, layers = EDGE_SPAN_CHAINS[name]
+    rng = np.random.default_rng(seed)
+    convs = []
+    for i, (k, d, c_out, act) in enumerate(layers):
+        w, b = random_layer_weights(rng, k, c_in, c_out)
+        convs.append(ConvLayer(f"l{i}", w, b, d, act))
+        c_in = c_out
+    return Network(convs, IOSpec.default(EDGE_SPAN_CHAINS[name][0], c_in), name=f"span-{name}")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from netgen import preset_network, random_layer_weights, random_network
+from netgen import EDGE_SPAN_CHAINS, chain_network, preset_network, random_network
 
 import wavecomp
 from wavecomp import fixed, reference, tools
@@ -26,28 +26,7 @@ from wavecomp.sim import render_wav, write_tone
 from wavecomp.stimulus import random_inputs
 
 N_SAMPLES = 2000
-# (K, d) per layer; span (K - 1) * d + 1 at 2^n - 1, 2^n and 2^n + 1, and K = 1
-SPAN_LAYERS = {
-    "spans-1-5": [(1, 1), (2, 1), (3, 1), (2, 3), (5, 1)],
-    "spans-7-17": [(4, 2), (2, 7), (3, 4), (3, 7), (4, 5), (3, 8)],
-    "spans-31-65": [(2, 30), (2, 31), (5, 8), (3, 31), (4, 21), (3, 32), (1, 5)],
-}
-SPANS = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65}
-
-
-def span_networks() -> list[Network]:
-    """Seeded networks whose layers have the spans above (odd and even channel counts)."""
-    nets = []
-    for seed, (name, shapes) in enumerate(SPAN_LAYERS.items()):
-        rng = np.random.default_rng([seed, 0x5BA7])
-        channels = [int(c) for c in rng.integers(1, 7, len(shapes) + 1)]
-        layers = []
-        for i, (k, d) in enumerate(shapes):
-            w, b = random_layer_weights(rng, k, channels[i], channels[i + 1])
-            layers.append(ConvLayer(f"conv{i}", w, b, d, "relu" if i % 2 else "linear"))
-        io = IOSpec.default(channels[0], channels[-1])
-        nets.append(Network(layers, io, name=name, metadata={"seed": seed}))
-    return nets
+SPAN_NETWORKS = [chain_network(name) for name in EDGE_SPAN_CHAINS]
 
 
 KERNELS_ROUNDINGS = list(itertools.product(plan.KERNELS, fixed.ROUNDING_MODES))
@@ -144,12 +123,12 @@ def test_64_bit_clamp_path(tmp_path):
         check_q12(net, x, kernel, "floor", tmp_path)
 
 
-@pytest.mark.parametrize("net", span_networks(), ids=lambda net: net.name)
+@pytest.mark.parametrize("net", SPAN_NETWORKS, ids=lambda net: net.name)
 @pytest.mark.parametrize(("kernel", "rounding"), KERNELS_ROUNDINGS)
 def test_spans_around_powers_of_two(net, kernel, rounding, tmp_path):
     """Ring sizes are the next power of two of a layer's span: spans at 2^n - 1, 2^n and
-    2^n + 1 (and K = 1) are where an off-by-one in the mask indexing shows."""
-    assert {layer.span for layer in net.layers} <= SPANS
+    2^n + 1 (and K = 1; netgen.EDGE_SPAN_CHAINS) are where an off-by-one in the mask
+    indexing shows."""
     check_q12(net, random_inputs(N_SAMPLES, net.in_channels, 3), kernel, rounding, tmp_path)
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from netgen import preset_network, random_network
-from test_mcu_host import span_networks
+from test_mcu_host import SPAN_NETWORKS
 
 import wavecomp
 from wavecomp import fixed, reference
@@ -260,7 +260,7 @@ def test_random_network_q12(tmp_path, seed, kernel):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("net", span_networks(), ids=lambda net: net.name)
+@pytest.mark.parametrize("net", SPAN_NETWORKS, ids=lambda net: net.name)
 @pytest.mark.parametrize(("kernel", "rounding"), [("fused", "half_up"), ("cmsis", "floor")])
 def test_spans_around_powers_of_two_q12(tmp_path, net, kernel, rounding):
     x = random_inputs(N_SAMPLES, net.in_channels, 8)

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from benches import BUILD_ROOT, chain_network, expected_outputs, run_bench
-from netgen import preset_network, random_network
+from benches import BUILD_ROOT, expected_outputs, run_bench
+from netgen import chain_network, preset_network, random_network
 
 import wavecomp
 from wavecomp import fixed

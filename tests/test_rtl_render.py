@@ -19,9 +19,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import soundfile as sf
-from benches import BUILD_ROOT, chain_network, expected_outputs, first_mismatches
+from benches import BUILD_ROOT, expected_outputs, first_mismatches
 from click.testing import CliRunner
-from netgen import random_network
+from netgen import chain_network, random_network
 
 import wavecomp
 from wavecomp import fixed, reference
