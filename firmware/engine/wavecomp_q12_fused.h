@@ -226,9 +226,13 @@ __STATIC_FORCEINLINE void load_weights(const uint32_t*& p, uint32_t (&w)[N]) {
 
 // Load two consecutive activation words (four channels): one LDRD on Arm. GCC splits a
 // 64-bit C load into two LDRs; the "m" operand still lets it pick an LDRD-legal address.
+// The operand's type must alias the uint32_t stores that wrote the ring: with a plain
+// uint64_t, type-based alias analysis lets GCC move this load above those stores, and the
+// layer reads the previous sample's column.
+typedef uint64_t __attribute__((may_alias)) ring_pair_t;
 __STATIC_FORCEINLINE void load_activations(const uint32_t* p, uint32_t (&x)[2]) {
 #if defined(__ARM_ARCH) && defined(__GNUC__)
-  __asm__("ldrd %0, %1, %2" : "=r"(x[0]), "=r"(x[1]) : "m"(*(const uint64_t*)p));
+  __asm__("ldrd %0, %1, %2" : "=r"(x[0]), "=r"(x[1]) : "m"(*(const ring_pair_t*)p));
 #else
   x[0] = p[0];
   x[1] = p[1];
