@@ -35,9 +35,15 @@ def config_option(flag: str, field: str, help: str | None = None):
 )
 @config_option("--epochs", "epochs")
 @config_option("--examples", "examples", "Training windows per epoch.")
-@click.option("--seq-len", type=int, help="Window length (default max(512, 4 x receptive field)).")
+@click.option("--seq-len", type=int, help="Window length (default max(256, 4 x receptive field)).")
 @config_option("--batch-size", "batch_size")
 @config_option("--lr", "learning_rate", "Peak learning rate.")
+@config_option("--warmup", "warmup_fraction", "Share of the steps spent warming the rate up.")
+@config_option(
+    "--corner-fraction",
+    "corner_fraction",
+    "Share of waveshaper windows at the embedding's corners (the rest crossfade on its edges).",
+)
 @config_option("--seed", "seed")
 @config_option("--rate", "sample_rate", "Sample rate the model is trained for.")
 @click.option(
@@ -65,6 +71,8 @@ def train(
     seq_len: int | None,
     batch_size: int,
     learning_rate: float,
+    warmup_fraction: float,
+    corner_fraction: float,
     seed: int,
     sample_rate: int,
     input_wav: str | None,
@@ -72,11 +80,13 @@ def train(
     control: tuple[str, ...],
 ) -> None:
     """Train a quantised (QKeras) model, lower it to Q4.12, and write OUT/model.npz,
-    OUT/model.keras and a report (report.md/json, loss curves, waveform grid).
+    OUT/model.keras and a report (report.md/json: loss curves, SNR and ESR per corner on
+    the integer reference, target-vs-output waveforms and harmonics, the embedding grid).
 
     Without --input-wav it trains on the built-in waveshaper data (a triangle in;
-    sine / ramp / square / zigzag out at the corners of a 2-D embedding). Seeded and
-    reproducible.
+    sine / ramp / square / zigzag out at the corners of a 2-D embedding); with the
+    defaults that takes about 5 minutes on 2 cores. Seeded and reproducible: the defaults
+    retrain the shipped default model byte for byte.
     """
     controls: dict[str, float | str] = {}
     for item in control:
@@ -98,6 +108,8 @@ def train(
         seq_len=seq_len,
         batch_size=batch_size,
         learning_rate=learning_rate,
+        warmup_fraction=warmup_fraction,
+        corner_fraction=corner_fraction,
         sample_rate=sample_rate,
         input_wav=input_wav,
         target_wav=target_wav,
@@ -151,7 +163,9 @@ def print_training(result: TrainResult) -> None:
         f"{result.report['train_seconds']} s -> {result.out_dir}/model.npz"
     )
     if "corner_snr_db" in q:
-        snrs = ", ".join(f"{k} {v:.1f}" for k, v in q["corner_snr_db"].items())
+        snrs = ", ".join(
+            f"{k} {v:.1f} (ESR {q['corner_esr'][k]:.4f})" for k, v in q["corner_snr_db"].items()
+        )
         console.print(
             f"held-out SNR per corner (dB): {snrs}; mean {q['mean_corner_snr_db']:.1f} dB"
         )

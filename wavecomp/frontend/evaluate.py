@@ -32,6 +32,15 @@ def snr_db(target: np.ndarray, output: np.ndarray) -> float:
     return 10.0 * math.log10(signal / noise) if signal > 0 else -math.inf
 
 
+def esr(target: np.ndarray, output: np.ndarray) -> float:
+    """Error-to-signal ratio sum((y - target)^2) / sum(target^2), as NAM reports it (lower is
+    better; 0.01 is -20 dB). The same information as the SNR, on the scale amp modellers use."""
+    target = np.asarray(target, dtype=np.float64)
+    signal = float(np.sum(target**2))
+    noise = float(np.sum((np.asarray(output, dtype=np.float64) - target) ** 2))
+    return noise / signal if signal > 0 else math.inf
+
+
 def run_values(net: Network, x: np.ndarray, rounding: fixed.Rounding) -> np.ndarray:
     """Model-unit floats in (T, C_in) -> reference outputs as model-unit floats (T, C_out)."""
     return fixed.from_q12(reference.run(net, fixed.to_q12(x), rounding=rounding))
@@ -43,6 +52,8 @@ class CornerScore:
     embedding: tuple[float, float]
     snr_db: float
     """Over every output voice and every held-out frequency, after the receptive-field warm-up."""
+    esr: float
+    """Error-to-signal ratio over the same samples."""
 
 
 def corner_snr(
@@ -70,10 +81,9 @@ def corner_snr(
             warm = net.receptive_field - 1
             targets.append(sig.y[0][warm:])
             outputs.append(out[warm:])
+        target, output = np.concatenate(targets), np.concatenate(outputs)
         scores.append(
-            CornerScore(
-                name, data.CORNERS[name], snr_db(np.concatenate(targets), np.concatenate(outputs))
-            )
+            CornerScore(name, data.CORNERS[name], snr_db(target, output), esr(target, output))
         )
     return scores
 

@@ -11,13 +11,19 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import platform
 import sys
 from collections.abc import Iterator
 from types import SimpleNamespace
 
 from wavecomp.errors import WavecompError
 
-__all__ = ["FrontendError", "import_tf"]
+__all__ = ["TF_THREADS", "FrontendError", "import_tf"]
+
+TF_THREADS = 2
+"""Intra-op threads for every TensorFlow run. Fixed rather than "all cores" because TensorFlow
+splits reductions per thread, so the thread count changes float rounding: with a fixed count a
+seeded training run gives the same model file on any machine of the same CPU kind."""
 
 INSTALL_HINT = (
     "install the training extras with ./bootstrap.sh (or `pip install 'wavecomp[train]'`, "
@@ -56,6 +62,13 @@ def import_tf() -> SimpleNamespace:
     """
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # oneDNN kernels pick their code path by CPU at run time (rounding differs); Eigen's do not.
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    xla_flags = os.environ.get("XLA_FLAGS", "")
+    if platform.machine().lower() in ("x86_64", "amd64") and "xla_cpu_max_isa" not in xla_flags:
+        # XLA compiles for the host CPU; capping it at AVX2 keeps AVX-512 machines on the same
+        # vector code, and so the same rounding, as the machines the shipped model came from.
+        os.environ["XLA_FLAGS"] = f"{xla_flags} --xla_cpu_max_isa=AVX2".strip()
     tf_was_loaded = "tensorflow" in sys.modules
     try:
         with _native_stderr_silenced():
@@ -63,6 +76,12 @@ def import_tf() -> SimpleNamespace:
             import tf_keras
 
             tf.config.list_physical_devices()  # the CUDA probe happens here, once
+            if not tf_was_loaded:
+                # CPU only, fixed threads: the tiny nets gain nothing from a GPU, and GPU
+                # kernels would round differently from the machines the shipped model came from
+                tf.config.set_visible_devices([], "GPU")
+                tf.config.threading.set_intra_op_parallelism_threads(TF_THREADS)
+                tf.config.threading.set_inter_op_parallelism_threads(1)
     except ImportError as err:
         raise FrontendError(
             f"TensorFlow/tf-keras are not installed ({err}); {INSTALL_HINT}"

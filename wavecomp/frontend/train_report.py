@@ -3,7 +3,9 @@
 - ``loss.png``: training and held-out loss per epoch;
 - ``embedding_grid.png``: the integer reference's output across the 2-D embedding square
   (corners are training targets, edges crossfades, the inside is the model's own invention);
-- ``corners.png``: target vs output at each corner, with the held-out SNR.
+- ``corners.png``: target vs output at each corner, with the held-out SNR;
+- ``spectra.png``: the harmonics of each corner's output vs its target's, because harmonics
+  are what a listener hears.
 
 report.md is rendered from ``train_report.md.j2``.
 """
@@ -23,6 +25,8 @@ from wavecomp.templating import render_document
 
 GRID_POINTS = 5
 PLOT_FREQ = 220.0
+SPECTRUM_PERIODS = 40
+SPECTRUM_FLOOR_DB = -100.0
 
 
 def write(
@@ -33,6 +37,7 @@ def write(
     if wave_config is not None:
         images.append(_embedding_grid(out_dir, net, wave_config))
         images.append(_corner_plot(out_dir, net, wave_config, report))
+        images.append(_spectrum_plot(out_dir, net, wave_config, report))
     (out_dir / "report.json").write_text(report_json(report))
     (out_dir / "report.md").write_text(markdown(report, images))
 
@@ -111,6 +116,52 @@ def _corner_plot(
     fig.tight_layout()
     fig.savefig(out_dir / "corners.png")
     return "corners.png"
+
+
+def _harmonics_db(signal: np.ndarray, periods: int) -> np.ndarray:
+    """Amplitude (dB re 1.0) of harmonics 1.. of a signal holding exactly ``periods`` periods.
+
+    The input is periodic and the net time-invariant, so after the receptive field the output
+    is periodic too: both spectra are pure harmonic lines, measured exactly by the DFT bins at
+    multiples of ``periods`` (no window, no leakage)."""
+    spectrum = np.abs(np.fft.rfft(signal)) * 2.0 / len(signal)
+    lines = spectrum[periods::periods]
+    return 20.0 * np.log10(np.maximum(lines, 10 ** (SPECTRUM_FLOOR_DB / 20)))
+
+
+def _spectrum_plot(
+    out_dir: Path, net: Network, config: data.WaveshaperConfig, report: dict[str, Any]
+) -> str:
+    period = round(config.sample_rate / PLOT_FREQ)  # whole samples, so the DFT bins hit lines
+    f0 = config.sample_rate / period
+    warm = net.receptive_field
+    n = warm + SPECTRUM_PERIODS * period
+    esr = report["quality"]["corner_esr"]
+    fig = _figure(figsize=(10, 6), dpi=100)
+    axes = fig.subplots(2, 2, sharex=True, sharey=True)
+    for ax, name in zip(axes.ravel(), data.WAVEFORMS, strict=True):
+        sig = data.corner_signal(name, n, freq=f0, config=config)
+        target = sig.y[0][warm:, 0]
+        out = evaluate.run_values(net, sig.x[0], "half_up")[warm:, 0]
+        target_db = _harmonics_db(target, SPECTRUM_PERIODS)
+        out_db = _harmonics_db(out, SPECTRUM_PERIODS)
+        error_db = _harmonics_db(out - target, SPECTRUM_PERIODS)
+        hz = f0 * np.arange(1, len(target_db) + 1)
+        ax.vlines(hz, SPECTRUM_FLOOR_DB, target_db, color="0.6", lw=1.2, label="target")
+        ax.plot(hz, out_db, "o", color="C1", ms=2.5, label="reference out")
+        ax.plot(hz, error_db, ".", color="C3", ms=2, label="error (out - target)")
+        ax.set_title(f"{name} at {f0:.0f} Hz: ESR {esr[name]:.4f}", fontsize=9)
+        ax.set_ylim(SPECTRUM_FLOOR_DB, 5)
+        ax.grid(True, alpha=0.3)
+    for ax in axes[1]:
+        ax.set_xlabel("harmonic frequency (Hz)")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("dB re amplitude 1")
+    axes[0, 0].legend(fontsize=7, loc="upper right")
+    fig.suptitle("output 0 at each corner: harmonics of the integer reference vs the target")
+    fig.tight_layout()
+    fig.savefig(out_dir / "spectra.png")
+    return "spectra.png"
 
 
 def markdown(report: dict[str, Any], images: list[str]) -> str:
