@@ -198,10 +198,12 @@ def test_f32_matches_the_float_reference(net, tmp_path):
 
 def test_f32_is_close_to_q12_on_the_default_model():
     """Not equal (q12 requantises every layer and saturates at ±8, e.g. in the start-up
-    transient), but after the receptive field the same waveshaper to a few LSB."""
+    transient), but after the receptive field the same waveshaper to a few LSB, for the
+    triangle it was trained on (amplitude 1.0 = ±4 V). A full-scale ±8 V triangle drives
+    layer 1 into q12's ±8 clamp, where the float engine has no clamp (measured: 0.64 apart)."""
     net = wavecomp.load()
     t = np.arange(N_SAMPLES)
-    triangle = 1.9 * (1 - 4 * np.abs((t * 220 / 48_000) % 1.0 - 0.5))
+    triangle = 1.0 * (1 - 4 * np.abs((t * 220 / 48_000) % 1.0 - 0.5))
     for e0, e1 in [(0, 0), (0, 1), (1, 0), (1, 1), (0.3, 0.7)]:
         x = np.stack([triangle, np.full(N_SAMPLES, e0), np.full(N_SAMPLES, e1), 0 * t], axis=1)
         raw = fixed.to_q12(x)
