@@ -21,12 +21,16 @@ EVAL_FREQS_PER_CORNER = 5
 EVAL_SECONDS = 0.1
 
 
+def _powers(target: np.ndarray, output: np.ndarray) -> tuple[float, float]:
+    """(signal power, error power) as float64 sums: what both SNR and ESR are made of."""
+    target = np.asarray(target, dtype=np.float64)
+    error = np.asarray(output, dtype=np.float64) - target
+    return float(np.sum(target**2)), float(np.sum(error**2))
+
+
 def snr_db(target: np.ndarray, output: np.ndarray) -> float:
     """10*log10(signal power / error power); +inf when the output is exact."""
-    target = np.asarray(target, dtype=np.float64)
-    err = np.asarray(output, dtype=np.float64) - target
-    noise = float(np.sum(err**2))
-    signal = float(np.sum(target**2))
+    signal, noise = _powers(target, output)
     if noise == 0.0:
         return math.inf
     return 10.0 * math.log10(signal / noise) if signal > 0 else -math.inf
@@ -35,9 +39,7 @@ def snr_db(target: np.ndarray, output: np.ndarray) -> float:
 def esr(target: np.ndarray, output: np.ndarray) -> float:
     """Error-to-signal ratio sum((y - target)^2) / sum(target^2), as NAM reports it (lower is
     better; 0.01 is -20 dB). The same information as the SNR, on the scale amp modellers use."""
-    target = np.asarray(target, dtype=np.float64)
-    signal = float(np.sum(target**2))
-    noise = float(np.sum((np.asarray(output, dtype=np.float64) - target) ** 2))
+    signal, noise = _powers(target, output)
     return noise / signal if signal > 0 else math.inf
 
 

@@ -18,7 +18,7 @@ from types import SimpleNamespace
 
 from wavecomp.errors import WavecompError
 
-__all__ = ["TF_THREADS", "FrontendError", "import_tf"]
+__all__ = ["FrontendError", "import_tf"]
 
 TF_THREADS = 2
 """Intra-op threads for every TensorFlow run. Fixed rather than "all cores" because TensorFlow
