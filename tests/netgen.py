@@ -13,7 +13,7 @@ import numpy as np
 
 from wavecomp import fixed
 from wavecomp.frontend.spec import PRESETS
-from wavecomp.ir import ConvLayer, IOSpec, Network
+from wavecomp.ir import INPUT, ConvLayer, ConvSource, IdentitySource, IOSpec, Network, Node
 
 
 @dataclass(frozen=True)
@@ -134,3 +134,122 @@ def chain_network(name: str, seed: int = 0) -> Network:
         convs.append(ConvLayer(f"l{i}", w, b, d, act))
         c_in = c_out
     return Network(convs, IOSpec.default(EDGE_SPAN_CHAINS[name][0], c_in), name=f"span-{name}")
+
+
+# ---- graph networks: residual/skip WaveNets with every activation ----------------------------
+GRAPH_ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "gated", "linear")
+"""What a random graph node applies; tanh and sigmoid are pwl tables (scaled at random)."""
+
+
+def random_table(rng: np.random.Generator, kind: str) -> np.ndarray:
+    """A tanh or sigmoid pwl table read at a random input scale and stored at a random output
+    scale (some saturate at the knots, as an importer's folded scales can)."""
+    gain = float(rng.choice([0.5, 1.0, 2.0, 4.0]))
+    level = float(rng.choice([0.25, 1.0, 2.0, 4.0, 9.0], p=[0.2, 0.3, 0.2, 0.2, 0.1]))
+    if kind == "tanh":
+        return fixed.pwl_table(lambda x: level * np.tanh(gain * x))
+    return fixed.pwl_table(lambda x: level * 0.5 * (1 + np.tanh(0.5 * gain * x)))
+
+
+def _graph_weights(
+    rng: np.random.Generator,
+    kernel: int,
+    c_in: int,
+    c_out: int,
+    fan_in: int,
+    shift: int,
+    gain: float = 0.4,
+    extremes: float = 0.5,
+) -> np.ndarray:
+    """Weights of one conv source, spread so the node's sum stays lively (most values neither
+    tiny nor saturated on ``random_inputs``), a few at the int16 range ends."""
+    sigma = fixed.ONE * (1 << shift) * gain / np.sqrt(fan_in)
+    w = np.rint(np.clip(rng.normal(0, sigma, (kernel, c_in, c_out)), fixed.RAW_MIN, fixed.RAW_MAX))
+    flat = w.reshape(-1)
+    if flat.size >= 4 and rng.random() < extremes:
+        picks = rng.choice(flat.size, 2, replace=False)
+        flat[picks] = [fixed.RAW_MIN, fixed.RAW_MAX]
+    return w.astype(np.int16)
+
+
+def random_graph_network(seed: int) -> Network:
+    """A seeded WaveNet-like graph: rechannel, residual layers with input mixins and extra
+    sources, skip sums into a head, every activation, weight shifts 0..3 and identity shifts.
+
+    Layer l of seed s uses activation ``GRAPH_ACTIVATIONS[(s + l) % 6]`` and weight shift
+    ``(s + l) % 4``, so a handful of seeds covers every kind; the rest is drawn at random.
+    """
+    rng = np.random.default_rng([seed, 0x62A9])
+    c_in = int(rng.integers(1, 4))
+    width = int(rng.integers(2, 7))
+    n_layers = int(rng.integers(2, 5))
+    nodes: list[Node] = [
+        Node(
+            "rechannel",
+            (ConvSource(INPUT, _graph_weights(rng, 1, c_in, width, c_in, 0, extremes=0)),),
+            np.zeros(width, np.int16),
+        )
+    ]
+    stream, acts = "rechannel", []
+    for layer in range(n_layers):
+        kind = GRAPH_ACTIVATIONS[(seed + layer) % len(GRAPH_ACTIVATIONS)]
+        shift = (seed + layer) % (fixed.MAX_WEIGHT_SHIFT + 1)
+        pre = 2 * width if kind == "gated" else width
+        reads = [(stream, int(rng.integers(1, 5)), int(rng.integers(1, 9)))]
+        if rng.random() < 0.8:
+            reads.append((INPUT, 1, 1))  # the input mixin
+        earlier = [n.name for n in nodes if n.name != stream]
+        if earlier and rng.random() < 0.7:
+            reads.append(
+                (str(rng.choice(earlier)), int(rng.integers(1, 4)), int(rng.integers(1, 17)))
+            )
+        fan_in = sum(k for _, k, _ in reads) * width
+        sources = tuple(
+            ConvSource(
+                t, _graph_weights(rng, k, nodes_width(nodes, t, c_in), pre, fan_in, shift), d
+            )
+            for t, k, d in reads
+        )
+        bias = np.rint(rng.normal(0, fixed.ONE / 4, pre)).astype(np.int16)
+        activation, tables, slope = kind, (), 0
+        if kind in ("tanh", "sigmoid"):
+            activation, tables = "pwl", (random_table(rng, kind),)
+        elif kind == "gated":
+            tables = (random_table(rng, "tanh"), random_table(rng, "sigmoid"))
+        elif kind == "leaky_relu":
+            slope = int(rng.choice([41, 410, 2048, -1024, fixed.RAW_MAX]))
+        act = f"act{layer}"
+        nodes.append(Node(act, sources, bias, activation, shift, slope, tables))
+        acts.append(act)
+        residual = (
+            ConvSource(act, _graph_weights(rng, 1, width, width, width, 0)),
+            IdentitySource(stream, int(rng.integers(0, 3))),
+        )
+        nodes.append(Node(f"res{layer}", residual, np.zeros(width, np.int16)))
+        stream = f"res{layer}"
+    skips = tuple(IdentitySource(a, int(rng.integers(0, 4))) for a in acts)
+    nodes.append(
+        Node("skips", skips, np.zeros(width, np.int16), str(rng.choice(["linear", "relu"])))
+    )
+    c_out = int(rng.integers(1, 4))
+    head_k = int(rng.integers(1, 4))
+    head = (
+        ConvSource("skips", _graph_weights(rng, head_k, width, c_out, head_k * width, 1, 0.2), 2),
+        ConvSource(stream, _graph_weights(rng, 1, width, c_out, width, 1, 0.2)),
+    )
+    nodes.append(Node("head", head, np.zeros(c_out, np.int16), shift=1))
+    outputs = [("head", c) for c in range(c_out)] + [(acts[-1], 0)]
+    order = rng.permutation(len(outputs))
+    outputs = tuple(outputs[i] for i in order)
+    return Network(
+        nodes,
+        IOSpec.default(c_in, len(outputs)),
+        name=f"graph{seed}",
+        metadata={"seed": seed},
+        outputs=outputs,
+    )
+
+
+def nodes_width(nodes: list[Node], tensor: str, c_in: int) -> int:
+    """Channels of ``tensor`` among ``nodes`` built so far (``input`` has ``c_in``)."""
+    return c_in if tensor == INPUT else next(n.out_channels for n in nodes if n.name == tensor)

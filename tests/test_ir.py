@@ -29,10 +29,11 @@ def test_summary_figures_by_hand():
     assert s.params == (4 * 3 * 4 + 4) + (4 * 4 * 2 + 2)
     assert s.macs_per_sample == 48 + 32
     assert s.receptive_field == 1 + 3 * 1 + 3 * 16
-    assert [r.cache_columns for r in s.layers] == [4, 49]
+    assert [(r.name, r.cache_columns) for r in s.tensors] == [("input", 4), ("a", 49)]
     assert s.cache_bytes == 2 * (4 * 3 + 49 * 4)
+    assert (s.identity_adds_per_sample, s.table_lookups_per_sample, s.is_chain) == (0, 0, True)
     # all weights 1 LSB: bound = 2048 + K*C_in*32768 -> bits
-    assert s.layers[0].accumulator_bits == fixed.accumulator_bits(2048 + 12 * 32768)
+    assert s.nodes[0].accumulator_bits == fixed.accumulator_bits(2048 + 12 * 32768)
 
 
 @pytest.mark.parametrize(
@@ -40,13 +41,16 @@ def test_summary_figures_by_hand():
     [
         (
             lambda: _net(_layer("a", c_out=3), _layer("b", c_in=4)),
-            r"layer 1 'b'.*C_in=4.*'a' outputs 3",
+            r"node 1 'b' source 0: weights expect C_X=4 but 'a' has 3 channels",
         ),
         (lambda: _net(_layer("a"), _layer("a", c_in=3)), r"'a'.*name used twice"),
         (lambda: _net(_layer("x", d=0)), r"layer 0 'x': dilation"),
         (lambda: _net(_layer("x", act="tanh")), r"layer 0 'x': activation 'tanh'"),
-        (lambda: Network([], IOSpec.default(1, 1)), "no layers"),
-        (lambda: _net(_layer("x", c_in=2), io=IOSpec.default(3, 3)), "3 input channels"),
+        (lambda: Network([], IOSpec.default(1, 1)), "no nodes"),
+        (
+            lambda: _net(_layer("x", c_in=2), io=IOSpec.default(3, 3)),
+            r"'x' source 0: weights expect C_X=2 but 'input' has 3",
+        ),
     ],
 )
 def test_invalid_networks_name_the_problem(make, match):

@@ -17,8 +17,21 @@ def fit_rows(net: Network) -> list[dict[str, Any]]:
     """One row per target: what the model needs, what the target has, and whether it fits.
 
     The ECP5 rows are lower bounds (multipliers = ceil(MACs / cycles)); the scheduler gives
-    the real figure.
+    the real figure. Graph networks get rows saying the backends do not take them yet.
     """
+    if not net.is_chain:
+        return [
+            {
+                "target": target,
+                "need": f"graph network: not yet supported by {backend}",
+                "have": "-",
+                "fits": False,
+            }
+            for target, backend in (
+                ("ECP5 (eurorack-pmod)", "the FPGA backend"),
+                ("Daisy Patch (STM32H750)", "the MCU backend"),
+            )
+        ]
     need = targets.min_multipliers(net.macs_per_sample, targets.EUROPMOD_CYCLES_PER_SAMPLE)
     cycles = targets.EUROPMOD_CYCLES_PER_SAMPLE
     rows = []
@@ -71,7 +84,7 @@ def inspect_dict(net: Network) -> dict[str, Any]:
         "sample_rate": net.io.sample_rate,
     }
     doc["accumulator_bounds"] = {
-        layer.name: [int(b) for b in layer.accumulator_bound()] for layer in net.layers
+        name: [int(b) for b in bound] for name, bound in net.node_bounds().items()
     }
     doc["fit"] = fit_rows(net)
     doc["metadata"] = net.metadata

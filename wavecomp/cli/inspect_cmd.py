@@ -1,4 +1,4 @@
-"""`wavecomp inspect`: a model's layers, cost, memory, accumulators and fit per target."""
+"""`wavecomp inspect`: a model's nodes, cost, memory, accumulators and fit per target."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from rich.table import Table
 
 from wavecomp.cli.common import load_model, stdout
 from wavecomp.inspection import fit_rows, inspect_dict
+from wavecomp.ir import Network, NetworkSummary
 
 
 @click.command()
@@ -17,60 +18,26 @@ from wavecomp.inspection import fit_rows, inspect_dict
     "--json", "as_json", is_flag=True, help="Print machine-readable JSON instead of tables."
 )
 def inspect(model: str | None, as_json: bool) -> None:
-    """Show a model's layers, params, MACs/sample, receptive field, memory,
-    accumulator widths and a first look at whether it fits each target.
+    """Show a model's nodes, params, MACs/sample (plus identity adds and table
+    lookups), receptive field, cache memory per tensor, accumulator widths and a
+    first look at whether it fits each target.
 
     The fit figures are lower bounds (multipliers = ceil(MACs / cycles)); the FPGA
     scheduler and MCU emitter report the real numbers.
     """
     net = load_model(model)
-    s = net.summary()
-    fit = fit_rows(net)
     if as_json:
         doc = inspect_dict(net)
         stdout.print_json(json.dumps(doc, default=str))
         return
-    table = Table(
-        title=f"{s.name}  ({net.fingerprint()[:12]})",
-        title_justify="left",
-        caption="K kernel, d dilation, in/out channels, MACs per sample, span = cache columns "
-        "(K-1)*d+1, acc = accumulator bits the static bound needs",
-        caption_justify="left",
-    )
-    # short headers so the table fits an 80-column terminal; the caption explains them
-    for col in ("layer", "K", "d", "in", "out", "act", "params", "MACs", "span", "cache B", "acc"):
-        table.add_column(col, justify="left" if col in ("layer", "act") else "right")
-    for r in s.layers:
-        table.add_row(
-            r.name,
-            str(r.kernel_size),
-            str(r.dilation),
-            str(r.in_channels),
-            str(r.out_channels),
-            r.activation,
-            f"{r.params:,}",
-            f"{r.macs:,}",
-            str(r.cache_columns),
-            f"{r.cache_bytes:,}",
-            str(r.accumulator_bits),
-        )
-    table.add_section()
-    table.add_row(
-        "total",
-        "",
-        "",
-        str(s.in_channels),
-        str(s.out_channels),
-        "",
-        f"{s.params:,}",
-        f"{s.macs_per_sample:,}",
-        "",
-        f"{s.cache_bytes:,}",
-        str(s.max_accumulator_bits),
-    )
-    stdout.print(table)
+    s = net.summary()
+    fit = fit_rows(net)
+    stdout.print(_node_table(net, s))
+    if not s.is_chain:
+        stdout.print(_cache_table(s))
     stdout.print(
-        f"receptive field {s.receptive_field} samples"
+        ("" if s.is_chain else f"{s.params:,} params; ")
+        + f"receptive field {s.receptive_field} samples"
         + (
             f" ({1000 * s.receptive_field / net.io.sample_rate:.2f} ms at "
             f"{net.io.sample_rate / 1000:g} kHz)"
@@ -78,7 +45,13 @@ def inspect(model: str | None, as_json: bool) -> None:
             else ""
         )
         + f"; weights {s.weight_bytes:,} B, activation caches {s.cache_bytes:,} B"
+        + (f", tables {s.table_bytes:,} B" if s.table_bytes else "")
     )
+    if not s.is_chain:
+        stdout.print(
+            f"per sample: {s.macs_per_sample:,} MACs, {s.identity_adds_per_sample:,} identity "
+            f"adds, {s.table_lookups_per_sample:,} table lookups"
+        )
     stdout.print(
         "accumulators: widest needs "
         f"{s.max_accumulator_bits} bits (static bound, half_up) -> "
@@ -114,6 +87,83 @@ def inspect(model: str | None, as_json: bool) -> None:
         )
     elif "heldout_snr_db" in quality:
         stdout.print(f"held-out SNR from training: {quality['heldout_snr_db']:.1f} dB")
+
+
+def _node_table(net: Network, s: NetworkSummary) -> Table:
+    """One row per node: its sources, activation, cost and accumulator width."""
+    table = Table(
+        title=f"{s.name}  ({net.fingerprint()[:12]})",
+        title_justify="left",
+        caption="sources: tensor(K kernel, d dilation) is a conv, +tensor an identity add "
+        "(>>m: scaled by 2^-m); e weight shift; adds identity adds, luts table lookups per "
+        "sample; acc = accumulator bits the static bound needs",
+        caption_justify="left",
+    )
+    # short headers so the table fits an 80-column terminal; the caption explains them;
+    # a plain chain has no shifts, identity adds or tables, so it skips those columns; a graph
+    # gives params in the line below the table instead
+    graph_only = ("e", "adds", "luts")
+    columns = ("node", "sources", "act", "e", "out", "params", "MACs", "adds", "luts", "acc")
+    hidden = graph_only if s.is_chain else ("params",)
+    shown = [c for c in columns if c not in hidden]
+    for col in shown:
+        if col == "sources":
+            table.add_column(col, overflow="fold", min_width=14)
+        else:
+            table.add_column(col, justify="left" if col in ("node", "act") else "right")
+
+    def add(row: dict[str, str]) -> None:
+        table.add_row(*(row[c] for c in shown))
+
+    for r in s.nodes:
+        add(
+            {
+                "node": r.name,
+                "sources": r.sources.replace(" ", "\n"),  # one source per line
+                "act": r.activation,
+                "e": str(r.shift),
+                "out": str(r.out_channels),
+                "params": f"{r.params:,}",
+                "MACs": f"{r.macs:,}",
+                "adds": f"{r.identity_adds:,}",
+                "luts": f"{r.table_lookups:,}",
+                "acc": str(r.accumulator_bits),
+            }
+        )
+    table.add_section()
+    add(
+        {
+            "node": "total",
+            "sources": f"{s.in_channels} in",
+            "act": "",
+            "e": "",
+            "out": str(s.out_channels),
+            "params": f"{s.params:,}",
+            "MACs": f"{s.macs_per_sample:,}",
+            "adds": f"{s.identity_adds_per_sample:,}",
+            "luts": f"{s.table_lookups_per_sample:,}",
+            "acc": str(s.max_accumulator_bits),
+        }
+    )
+    return table
+
+
+def _cache_table(s: NetworkSummary) -> Table:
+    """One row per tensor a node reads: the columns its cache keeps and the proven range."""
+    table = Table(
+        title="activation caches",
+        title_justify="left",
+        caption="columns = max (K-1)*d+1 over the tensor's readers; |max| = proven bound on "
+        "the raw value",
+        caption_justify="left",
+    )
+    for col in ("tensor", "channels", "columns", "bytes", "|max|"):
+        table.add_column(col, justify="left" if col == "tensor" else "right")
+    for t in s.tensors:
+        table.add_row(
+            t.name, str(t.channels), f"{t.cache_columns:,}", f"{t.cache_bytes:,}", f"{t.max_abs:,}"
+        )
+    return table
 
 
 def _print_import(info: dict | None) -> None:

@@ -1,7 +1,8 @@
 """numpy int64 twins of the spec: whole-signal batch and per-sample streaming.
 
-Both compute every accumulator exactly in int64 (the static bound is checked to fit) and
-requantise through ``wavecomp.fixed`` — the only place the rounding rule lives.
+Both walk the nodes in topological order, compute every accumulator exactly in int64 (the
+static bound is checked to fit) and apply the rules of ``wavecomp.fixed`` — the only place the
+arithmetic lives. A plain conv chain is just a graph whose nodes each read the one before.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from wavecomp import fixed
-from wavecomp.ir import ConvLayer, Network
+from wavecomp.ir import INPUT, ConvSource, Network, Node
 
 _INT64_SAFE = 1 << 62
 
@@ -53,95 +54,147 @@ def run_stepwise(
     return out
 
 
-def _check_int64_fits(layer: ConvLayer, rounding: fixed.Rounding) -> None:
-    if int(layer.accumulator_bound(rounding).max()) >= _INT64_SAFE:
-        raise ValueError(
-            f"layer {layer.name!r}: accumulator bound exceeds 2**62; "
-            "the int64 reference cannot hold it exactly (use engine='fxpmath')"
-        )
+def check_int64_fits(net: Network, rounding: fixed.Rounding) -> None:
+    """Refuse a network whose exact accumulators could leave int64 (name the node)."""
+    for name, bound in net.node_bounds(rounding).items():
+        if int(bound.max()) >= _INT64_SAFE:
+            raise ValueError(
+                f"node {name!r}: accumulator bound exceeds 2**62; "
+                "the int64 reference cannot hold it exactly (use engine='fxpmath')"
+            )
 
 
-def conv_layer_batch(layer: ConvLayer, x: np.ndarray, rounding: fixed.Rounding) -> np.ndarray:
-    """One causal conv over a whole int64 signal (T, C_in) -> int16 (T, C_out)."""
-    _check_int64_fits(layer, rounding)
-    steps = x.shape[0]
-    pad = layer.span - 1
-    padded = np.concatenate([np.zeros((pad, layer.in_channels), dtype=np.int64), x])
-    weights = layer.weights.astype(np.int64)
-    acc = np.broadcast_to(fixed.bias_term(layer.bias, rounding), (steps, layer.out_channels)).copy()
-    for k in range(layer.kernel_size):
-        # tap k reads x[t - (K-1-k)*d], which sits at padded[t + k*d]
-        start = k * layer.dilation
-        acc += padded[start : start + steps] @ weights[k]
-    return fixed.requantize(acc, layer.activation)
+def node_output(node: Node, acc: np.ndarray, rounding: fixed.Rounding) -> np.ndarray:
+    """Exact accumulators (last axis = pre-activations) -> the node's int64 outputs."""
+    p = fixed.pre_activation(acc, node.shift)
+    y = fixed.activate(p, node.activation, slope=node.slope, tables=node.tables, rounding=rounding)
+    return y.astype(np.int64)
+
+
+def run_batch_tensors(
+    net: Network, x: np.ndarray, *, rounding: fixed.Rounding = fixed.DEFAULT_ROUNDING
+) -> dict[str, np.ndarray]:
+    """Every tensor (the input and each node's output) over the whole signal, int64 (T, C)."""
+    values = {INPUT: check_inputs(net, x)}
+    check_int64_fits(net, rounding)
+    steps = values[INPUT].shape[0]
+    for node in net.nodes:
+        start = fixed.bias_term(node.bias, rounding, node.shift)
+        acc = np.broadcast_to(start, (steps, node.pre_channels)).copy()
+        for source in node.sources:
+            signal = values[source.tensor]
+            if isinstance(source, ConvSource):
+                padded = np.concatenate(
+                    [np.zeros((source.span - 1, signal.shape[1]), dtype=np.int64), signal]
+                )
+                weights = source.weights.astype(np.int64)
+                for k in range(source.kernel_size):
+                    # tap k reads X[t - (K-1-k)*d], which sits at padded[t + k*d]
+                    begin = k * source.dilation
+                    acc += padded[begin : begin + steps] @ weights[k]
+            else:
+                acc += fixed.identity_term(signal, node.shift, source.shift)
+        values[node.name] = node_output(node, acc, rounding)
+    return values
+
+
+def gather_outputs(net: Network, values: dict[str, np.ndarray]) -> np.ndarray:
+    """The network outputs, (tensor, channel) pairs in order, from per-tensor values: int16."""
+    return np.stack([values[t][..., c] for t, c in net.outputs], axis=-1).astype(np.int16)
 
 
 def run_batch_layers(
     net: Network, x: np.ndarray, *, rounding: fixed.Rounding = fixed.DEFAULT_ROUNDING
 ) -> list[np.ndarray]:
-    """Every layer's int16 output for the whole signal (for debugging backends layer by layer)."""
-    h = check_inputs(net, x)
-    outputs = []
-    for layer in net.layers:
-        y = conv_layer_batch(layer, h, rounding)
-        outputs.append(y)
-        h = y.astype(np.int64)
-    return outputs
+    """Every node's int16 output for the whole signal (for debugging backends node by node)."""
+    values = run_batch_tensors(net, x, rounding=rounding)
+    return [values[node.name].astype(np.int16) for node in net.nodes]
 
 
 def run_batch(
     net: Network, x: np.ndarray, *, rounding: fixed.Rounding = fixed.DEFAULT_ROUNDING
 ) -> np.ndarray:
     """The network over a whole signal from reset: int16 (T, C_out)."""
-    return run_batch_layers(net, x, rounding=rounding)[-1]
+    return gather_outputs(net, run_batch_tensors(net, x, rounding=rounding))
 
 
-class _LayerCache:
-    """A layer's activation cache: a power-of-two ring of its last input columns.
+class _Ring:
+    """A tensor's activation cache: a power-of-two ring of its last columns.
 
-    Like the hardware's cache RAM: a write pointer advances once per sample and tap k is read
-    at ``(wp - (K-1-k)*d) mod size``, so indexing is a mask rather than a modulo.
+    Like the hardware's cache RAM: a write pointer advances once per sample and a tap that
+    lags ``l`` samples is read at ``(wp - l) mod size``, so indexing is a mask, not a modulo.
     """
 
-    def __init__(self, layer: ConvLayer, rounding: fixed.Rounding) -> None:
-        _check_int64_fits(layer, rounding)
-        self.layer = layer
-        self.size = 1 << (layer.span - 1).bit_length()
+    def __init__(self, columns: int, channels: int) -> None:
+        self.size = 1 << (columns - 1).bit_length()
         self.mask = self.size - 1
-        self.ring = np.zeros((self.size, layer.in_channels), dtype=np.int64)
+        self.ring = np.zeros((self.size, channels), dtype=np.int64)
         self.write = 0
-        self.start = fixed.bias_term(layer.bias, rounding)
-        self.weights = layer.weights.astype(np.int64)
-        lag = (layer.kernel_size - 1 - np.arange(layer.kernel_size)) * layer.dilation
-        self.lag = lag
 
-    def step(self, column: np.ndarray) -> np.ndarray:
+    def push(self, column: np.ndarray) -> None:
         self.write = (self.write + 1) & self.mask
         self.ring[self.write] = column
-        taps = self.ring[(self.write - self.lag) & self.mask]  # (K, C_in)
-        acc = self.start + np.einsum("kc,kco->o", taps, self.weights)
-        return fixed.requantize(acc, self.layer.activation)
+
+    def taps(self, lags: np.ndarray) -> np.ndarray:
+        return self.ring[(self.write - lags) & self.mask]
 
 
 class StreamingReference:
-    """Per-sample numpy reference with ring buffers; state mirrors the hardware's caches."""
+    """Per-sample numpy reference with one ring buffer per delayed tensor (the hardware's state).
+
+    A tensor that is only ever read at delay 0 keeps no ring: its readers use the value
+    computed earlier in the same sample.
+    """
 
     def __init__(self, net: Network, *, rounding: fixed.Rounding = fixed.DEFAULT_ROUNDING) -> None:
         fixed.rounding_constant(rounding)  # reject unknown modes up front
+        check_int64_fits(net, rounding)
         self.net = net
         self.rounding = rounding
+        self.starts = {n.name: fixed.bias_term(n.bias, rounding, n.shift) for n in net.nodes}
+        # per conv source, precomputed: int64 weights and each tap's lag (K-1-k)*d
+        self.convs = {
+            (n.name, j): (
+                s.weights.astype(np.int64),
+                (s.kernel_size - 1 - np.arange(s.kernel_size)) * s.dilation,
+            )
+            for n in net.nodes
+            for j, s in enumerate(n.sources)
+            if isinstance(s, ConvSource)
+        }
         self.reset()
 
     def reset(self) -> None:
-        """Zero every cache, as at hardware reset (x[t] = 0 for t < 0)."""
-        self.caches = [_LayerCache(layer, self.rounding) for layer in self.net.layers]
+        """Zero every cache, as at hardware reset (every tensor is 0 for t < 0)."""
+        self.rings = {
+            tensor: _Ring(columns, self.net.channels(tensor))
+            for tensor, columns in self.net.cache_columns().items()
+            if columns > 1
+        }
+
+    def _store(self, current: dict[str, np.ndarray], tensor: str, column: np.ndarray) -> None:
+        current[tensor] = column
+        if tensor in self.rings:
+            self.rings[tensor].push(column)
 
     def step(self, column: np.ndarray) -> np.ndarray:
         """One sample in (C_in,) -> one sample out (C_out,), int16."""
-        h = np.asarray(column, dtype=np.int64)
-        for cache in self.caches:
-            h = cache.step(h).astype(np.int64)
-        return h.astype(np.int16)
+        current: dict[str, np.ndarray] = {}
+        self._store(current, INPUT, np.asarray(column, dtype=np.int64))
+        for node in self.net.nodes:
+            acc = self.starts[node.name].copy()
+            for j, source in enumerate(node.sources):
+                if not isinstance(source, ConvSource):
+                    acc += fixed.identity_term(current[source.tensor], node.shift, source.shift)
+                    continue
+                weights, lags = self.convs[node.name, j]
+                if source.span == 1:
+                    acc += current[source.tensor] @ weights[0]
+                else:
+                    taps = self.rings[source.tensor].taps(lags)
+                    acc += np.einsum("kc,kco->o", taps, weights)
+            self._store(current, node.name, node_output(node, acc, self.rounding))
+        return gather_outputs(self.net, current)
 
     def run(self, x: np.ndarray) -> np.ndarray:
         """Feed a whole signal sample by sample (continuing from the current state)."""
