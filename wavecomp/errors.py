@@ -11,3 +11,11 @@ from __future__ import annotations
 
 class WavecompError(Exception):
     """A problem wavecomp detected; the message names what is wrong and what to do."""
+
+
+class IRError(WavecompError, ValueError):
+    """A network that breaks an IR rule; the message names the node or channel and the fix."""
+
+
+class GraphNotSupportedError(IRError):
+    """A backend that compiles plain conv chains only was given a graph network."""

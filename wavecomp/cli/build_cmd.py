@@ -90,7 +90,7 @@ def build(
     from wavecomp.fpga.build import build_bitstream
     from wavecomp.fpga.build_report import summary, timing_advice
 
-    net = load_model(model)
+    net = load_model(model, backend="the FPGA backend (`wavecomp build`)")
     if emit_dir is not None:
         from wavecomp.fpga.emit_core import emit_core
 

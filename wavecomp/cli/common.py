@@ -39,5 +39,10 @@ def choice_option(*decls: str, choices: Sequence[str], default: str, help: str |
     )
 
 
-def load_model(model: str | None) -> Network:
-    return wavecomp.load(model)
+def load_model(model: str | None, backend: str | None = None) -> Network:
+    """The model (the default one if None); with ``backend``, refuse a graph network up front
+    if that backend compiles plain conv chains only (the error names the backend)."""
+    net = wavecomp.load(model)
+    if backend is not None:
+        net.require_chain(backend)
+    return net

@@ -82,7 +82,7 @@ def emit_cmsis(
         raise click.UsageError(
             "--rounding sets the q12 requantisation; --numerics f32 has none (drop it)"
         )
-    net = load_model(model)
+    net = load_model(model, backend="the MCU backend (`wavecomp emit-cmsis`)")
     result = emit(
         net,
         out_dir,

@@ -114,7 +114,11 @@ def sim(
         raise click.UsageError(
             f"--engine picks a reference implementation; --target {target} does not use one"
         )
-    net = load_model(model)
+    backends = {
+        "rtl": "the RTL backend (`--target rtl`)",
+        "cmsis": "the MCU backend (`--target cmsis`)",
+    }
+    net = load_model(model, backend=backends.get(target))
     options = dict(
         controls=_parse_cv(cv),
         rounding=rounding,
