@@ -74,3 +74,58 @@ def test_board_scaling_matches_eurorack_pmod_convention():
 def test_wav_conversion_is_exact_for_16_bit_samples():
     raw = np.arange(-32768, 32768, 7, dtype=np.int16)
     assert np.array_equal(fixed.wav_to_board(fixed.board_to_wav(raw)), raw)
+
+
+# ---- numerics v2: pwl tables, leaky_relu, gated, weight and identity shifts --------------------
+ALL_INPUTS = np.arange(fixed.RAW_MIN, fixed.RAW_MAX + 1)
+
+
+@pytest.mark.parametrize(
+    ("table", "function"),
+    [
+        (fixed.tanh_table, np.tanh),
+        (fixed.sigmoid_table, lambda x: 1.0 / (1.0 + np.exp(-x))),
+    ],
+)
+def test_pwl_tables_track_the_true_function_over_every_input(table, function):
+    """half_up: within 1 LSB everywhere. floor truncates the interpolation, which can add up
+    to 1 LSB more (below 1.5 in all), like every other floor-mode step of the contract."""
+    truth = function(ALL_INPUTS / 4096.0) * 4096.0
+    half_up = np.abs(fixed.pwl(ALL_INPUTS, table(), "half_up") - truth)
+    floor = np.abs(fixed.pwl(ALL_INPUTS, table(), "floor") - truth)
+    assert half_up.max() <= 1.0
+    assert floor.max() < 1.5
+
+
+def test_pwl_hand_worked():
+    table = np.arange(fixed.TABLE_SIZE, dtype=np.int64) * 3  # L[i] = 3i
+    # p = -32768 + 64*2 + 10: i = 2, f = 10 -> 6 + (3*10 + r) >> 6
+    p = np.array([fixed.RAW_MIN + 138, fixed.RAW_MIN + 128 + 32, fixed.RAW_MAX])
+    assert fixed.pwl(p, table, "half_up").tolist() == [6 + 0, 6 + 2, 3 * 1023 + (3 * 63 + 32) // 64]
+    assert fixed.pwl(p, table, "floor").tolist() == [6, 6 + 1, 3 * 1023 + 2]
+    assert fixed.table_knots()[[0, 512, 1024]].tolist() == [-8.0, 0.0, 8.0]
+
+
+def test_leaky_relu_and_gated_hand_worked():
+    p = np.array([100, -100, -32768, 0])
+    # slope 0.25 (1024): -100 * 1024 = -102400; + 2048 -> >> 12 = -25 (half_up), floor -25
+    assert fixed.leaky_relu(p, 1024, "half_up").tolist() == [100, -25, -8192, 0]
+    assert fixed.leaky_relu(np.array([-3]), 1024, "half_up").tolist() == [-1]  # -0.75 -> -1
+    assert fixed.leaky_relu(np.array([-3]), 1024, "floor").tolist() == [-1]
+    assert fixed.leaky_relu(np.array([-2]), 1024, "half_up").tolist() == [0]  # -0.5 -> 0
+    assert fixed.leaky_relu(np.array([-2]), 1024, "floor").tolist() == [-1]
+    ones = np.full(fixed.TABLE_SIZE, 4096)  # 1.0 everywhere
+    halves = np.full(fixed.TABLE_SIZE, 2048)  # 0.5
+    assert fixed.gated(np.zeros((1, 4)), (ones, halves), "half_up").tolist() == [[2048, 2048]]
+    big = np.full(fixed.TABLE_SIZE, fixed.RAW_MAX)
+    assert fixed.gated(np.zeros(2), (big, big), "floor").tolist() == [fixed.RAW_MAX]  # clamps
+
+
+def test_shifts_scale_bias_rounding_and_identity_terms():
+    assert fixed.rounding_constant("half_up", 3) == 1 << 14
+    assert fixed.bias_term(np.array([1]), "floor", 2).tolist() == [1 << 14]
+    assert fixed.identity_term(np.array([-3]), 1, 4).tolist() == [-3 << 9]
+    # a Q1.15 weight of 0.5 (16384 with e = 3) times 1.0 (4096), + R_3 -> 0.5 after >> 15
+    acc = 16384 * 4096 + fixed.rounding_constant("half_up", 3)
+    assert fixed.pre_activation(np.array([acc]), 3).tolist() == [2048]
+    assert fixed.pre_activation(np.array([1 << 40]), 0).tolist() == [fixed.RAW_MAX]
