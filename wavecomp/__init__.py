@@ -28,6 +28,7 @@ __all__ = [
 ]
 
 KERAS_SUFFIXES = (".keras", ".h5")
+NAM_SUFFIX = ".nam"
 
 
 def default_model_path() -> Path:
@@ -37,15 +38,25 @@ def default_model_path() -> Path:
     return models_dir() / "default.npz"
 
 
-def load(path: str | Path | None = None) -> Network:
-    """Load a network: a wavecomp ``.npz``, or a QKeras/Keras ``.keras``/``.h5`` (imported).
+def load(path: str | Path | None = None, *, submodel: int | None = None) -> Network:
+    """Load a network: a wavecomp ``.npz``, a QKeras/Keras ``.keras``/``.h5`` or a Neural
+    Amp Modeler ``.nam`` capture (both imported).
 
     With no path, the default model. Keras files go through the QKeras importer, which
-    checks every layer and quantiser (and needs TensorFlow installed).
+    checks every layer and quantiser (and needs TensorFlow installed). A ``.nam`` file is
+    quantised to Q4.12 with a scale per tensor (``frontend.nam_import``); ``submodel`` picks
+    an entry of a SlimmableContainer (default: the largest).
     """
     if path is None:
         return Network.load(default_model_path())
     path = Path(path)
+    if submodel is not None and path.suffix.lower() != NAM_SUFFIX:
+        raise IRError(f"{path}: submodel {submodel} applies to .nam SlimmableContainers only")
+    if path.suffix.lower() == NAM_SUFFIX:
+        from wavecomp.frontend.nam_import import import_nam
+
+        net, _report = import_nam(path, submodel=submodel)
+        return net
     if path.suffix.lower() in KERAS_SUFFIXES:
         from wavecomp.frontend.importer import import_keras_model
 
@@ -54,6 +65,7 @@ def load(path: str | Path | None = None) -> Network:
     if path.suffix.lower() != ".npz":
         raise IRError(
             f"{path}: unknown model format {path.suffix!r}; give a wavecomp .npz "
-            f"(from `wavecomp train`) or a Keras model ({', '.join(KERAS_SUFFIXES)})"
+            f"(from `wavecomp train`), a Keras model ({', '.join(KERAS_SUFFIXES)}) or a "
+            "Neural Amp Modeler capture (.nam)"
         )
     return Network.load(path)

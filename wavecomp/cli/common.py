@@ -15,8 +15,15 @@ console = Console(stderr=True)
 stdout = Console()
 
 MODEL_HELP = (
-    "Model file (.npz from `wavecomp train`, or a QKeras .keras/.h5). "
-    "Default: the shipped waveshaper."
+    "Model file (.npz from `wavecomp train`, a QKeras .keras/.h5, or a Neural Amp Modeler "
+    ".nam capture). Default: the shipped waveshaper."
+)
+
+submodel_option = click.option(
+    "--submodel",
+    type=click.IntRange(min=0),
+    default=None,
+    help="For a .nam SlimmableContainer: the index of the submodel to use (default: the largest).",
 )
 
 
@@ -39,10 +46,12 @@ def choice_option(*decls: str, choices: Sequence[str], default: str, help: str |
     )
 
 
-def load_model(model: str | None, backend: str | None = None) -> Network:
+def load_model(
+    model: str | None, backend: str | None = None, submodel: int | None = None
+) -> Network:
     """The model (the default one if None); with ``backend``, refuse a graph network up front
     if that backend compiles plain conv chains only (the error names the backend)."""
-    net = wavecomp.load(model)
+    net = wavecomp.load(model, submodel=submodel)
     if backend is not None:
         net.require_chain(backend)
     return net

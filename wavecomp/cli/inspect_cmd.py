@@ -7,17 +7,18 @@ import json
 import click
 from rich.table import Table
 
-from wavecomp.cli.common import load_model, stdout
+from wavecomp.cli.common import load_model, stdout, submodel_option
 from wavecomp.inspection import fit_rows, inspect_dict
 from wavecomp.ir import Network, NetworkSummary
 
 
 @click.command()
 @click.argument("model", required=False)
+@submodel_option
 @click.option(
     "--json", "as_json", is_flag=True, help="Print machine-readable JSON instead of tables."
 )
-def inspect(model: str | None, as_json: bool) -> None:
+def inspect(model: str | None, as_json: bool, submodel: int | None) -> None:
     """Show a model's nodes, params, MACs/sample (plus identity adds and table
     lookups), receptive field, cache memory per tensor, accumulator widths and a
     first look at whether it fits each target.
@@ -25,7 +26,7 @@ def inspect(model: str | None, as_json: bool) -> None:
     The fit figures are lower bounds (multipliers = ceil(MACs / cycles)); the FPGA
     scheduler and MCU emitter report the real numbers.
     """
-    net = load_model(model)
+    net = load_model(model, submodel=submodel)
     if as_json:
         doc = inspect_dict(net)
         stdout.print_json(json.dumps(doc, default=str))
@@ -78,6 +79,7 @@ def inspect(model: str | None, as_json: bool) -> None:
         )
     stdout.print(fit_table)
     _print_import(net.metadata.get("import"))
+    _print_nam_import(net.metadata.get("nam_import"))
     quality = net.metadata.get("training", {}).get("quality", {})
     if "corner_snr_db" in quality:
         per_corner = ", ".join(f"{k} {v:.1f}" for k, v in quality["corner_snr_db"].items())
@@ -185,6 +187,50 @@ def _print_import(info: dict | None) -> None:
         )
     for note in info["notes"]:
         stdout.print(f"note: {note}")
+
+
+def _print_nam_import(info: dict | None) -> None:
+    """How a NAM capture was quantised: scales, headroom, and float-vs-integer error."""
+    if not info:
+        return
+    where = f" ({info['submodel']})" if info["submodel"] else ""
+    stdout.print(
+        f"imported from {info['source']}{where}: NAM file version {info['nam_version']}, "
+        f"head_scale {info['head_scale']:g} folded into the head; codec full scale = 1.0"
+    )
+    scales = Table(
+        title="tensor scales (raw = value / scale * 4096)",
+        title_justify="left",
+        caption="peak on 2 s of strummed chords at full scale; headroom = 8*scale/peak",
+        caption_justify="left",
+    )
+    for col in ("tensor", "scale", "peak", "headroom dB", "LSB", "e"):
+        scales.add_column(col, justify="left" if col == "tensor" else "right")
+    for row in info["scales"]:
+        scales.add_row(
+            row["name"],
+            f"{row['scale']:g}",
+            f"{row['calibrated_peak']:.3g}",
+            f"{row['headroom_db']:.1f}",
+            f"{row['lsb']:.2e}",
+            "-" if row["weight_shift"] is None else str(row["weight_shift"]),
+        )
+    stdout.print(scales)
+    for cmp_ in info["comparisons"]:
+        span = (
+            "from t = 0" if cmp_["skipped"] == 0 else f"after the first {cmp_['skipped']} samples"
+        )
+        snr = "exact" if cmp_["snr_db"] is None else f"SNR {cmp_['snr_db']:.1f} dB"
+        stdout.print(
+            f"NAM float vs integer reference ({span}, strummed chords, peak 0.5): "
+            f"ESR {cmp_['esr']:.2e}, {snr}, max {cmp_['max_abs_lsb']:.1f} LSB"
+        )
+    clipped = {k: v for k, v in info["clipped"].items() if v}
+    stdout.print(
+        "no tensor clips at full-scale input"
+        if not clipped
+        else f"[yellow]clipping at full-scale input:[/] {clipped}"
+    )
 
 
 def _jack(jack: int | None) -> str:

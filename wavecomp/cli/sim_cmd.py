@@ -12,7 +12,7 @@ from click.core import ParameterSource
 
 import wavecomp
 from wavecomp import fixed
-from wavecomp.cli.common import MODEL_HELP, choice_option, console, load_model
+from wavecomp.cli.common import MODEL_HELP, choice_option, console, load_model, submodel_option
 
 
 def _parse_cv(values: tuple[str, ...]) -> dict[str, float]:
@@ -77,6 +77,7 @@ def _parse_cv(values: tuple[str, ...]) -> dict[str, float]:
     help="--target rtl: core clocks per sample, the budget the network is scheduled into "
     "(with up to 156 multipliers). Default 256, the eurorack-pmod's clk_256fs.",
 )
+@submodel_option
 def sim(
     target: str,
     in_wav: Path,
@@ -87,6 +88,7 @@ def sim(
     engine: str,
     sample_rate: int | None,
     cycles_per_sample: int | None,
+    submodel: int | None,
 ) -> None:
     """Render IN_WAV through a model and write OUT_WAV (16-bit PCM).
 
@@ -118,7 +120,7 @@ def sim(
         "rtl": "the RTL backend (`--target rtl`)",
         "cmsis": "the MCU backend (`--target cmsis`)",
     }
-    net = load_model(model, backend=backends.get(target))
+    net = load_model(model, backend=backends.get(target), submodel=submodel)
     options = dict(
         controls=_parse_cv(cv),
         rounding=rounding,

@@ -32,9 +32,9 @@ class FloatActivation:
 
     def apply(self, z: np.ndarray) -> np.ndarray:
         if self.gate is None:
-            return _elementwise(self.kind, self.slope, z)
+            return elementwise(self.kind, self.slope, z)
         half = z.shape[-1] // 2
-        return _elementwise(self.kind, self.slope, z[..., :half]) * _elementwise(
+        return elementwise(self.kind, self.slope, z[..., :half]) * elementwise(
             self.gate, 0.0, z[..., half:]
         )
 
@@ -43,7 +43,8 @@ class FloatActivation:
         return f"gated {base}*{self.gate}" if self.gate else base
 
 
-def _elementwise(kind: str, slope: float, z: np.ndarray) -> np.ndarray:
+def elementwise(kind: str, slope: float, z: np.ndarray) -> np.ndarray:
+    """One float activation ``kind`` applied to every element of ``z``."""
     if kind == "linear":
         return z
     if kind == "relu":

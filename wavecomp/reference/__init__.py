@@ -19,7 +19,12 @@ import numpy as np
 from wavecomp import fixed
 from wavecomp.ir import Network
 from wavecomp.reference.fxp_spec import FxpStreamingReference
-from wavecomp.reference.numpy_ref import StreamingReference, run_batch, run_batch_layers
+from wavecomp.reference.numpy_ref import (
+    StreamingReference,
+    run_batch,
+    run_batch_layers,
+    run_batch_tensors,
+)
 
 Engine = Literal["batch", "stream", "fxpmath"]
 ENGINES: tuple[Engine, ...] = ("batch", "stream", "fxpmath")
@@ -31,6 +36,7 @@ __all__ = [
     "run",
     "run_batch",
     "run_batch_layers",
+    "run_batch_tensors",
 ]
 
 
