@@ -94,7 +94,7 @@ def read_nam(path: str | Path, submodel: int | None = None) -> NamCapture:
             "a .nam file is the JSON that NAM's trainer exports"
         ) from None
     try:
-        return _read_model(doc, path.stem, submodel)
+        return read_nam_document(doc, path.stem, submodel)
     except NamError as err:
         raise NamError(f"{path}: {err}") from None
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as err:
@@ -102,6 +102,11 @@ def read_nam(path: str | Path, submodel: int | None = None) -> NamCapture:
             f"{path}: malformed NAM WaveNet config ({type(err).__name__}: {err}); "
             "re-export the capture with NAM's trainer"
         ) from None
+
+
+def read_nam_document(doc: Any, name: str, submodel: int | None = None) -> NamCapture:
+    """Parse an already-loaded ``.nam`` JSON document (see ``read_nam``)."""
+    return _read_model(doc, name, submodel)
 
 
 def _read_model(doc: Any, name: str, submodel: int | None) -> NamCapture:
@@ -157,13 +162,19 @@ def _pick_submodel(doc: dict[str, Any], name: str, submodel: int | None) -> NamC
 
 
 class _Weights:
-    """The flat weight list, consumed in module order with a named error when it runs out."""
+    """The flat weight list, consumed in module order with a named error when it runs out.
 
-    def __init__(self, values: np.ndarray) -> None:
+    With ``values`` None it only counts (and hands out zeros): ``weight_count`` uses that.
+    """
+
+    def __init__(self, values: np.ndarray | None) -> None:
         self.values = values
         self.used = 0
 
     def take(self, count: int, what: str) -> np.ndarray:
+        if self.values is None:
+            self.used += count
+            return np.zeros(count)
         if self.used + count > len(self.values):
             raise NamError(
                 f"weight count mismatch: the config needs more than the file's "
@@ -255,7 +266,16 @@ def _check_array_features(config: dict[str, Any], where: str) -> None:
         )
 
 
-def _wavenet(config: dict[str, Any], flat: np.ndarray, name: str) -> tuple[FloatGraph, float]:
+def weight_count(config: dict[str, Any]) -> int:
+    """How many floats a WaveNet ``config`` needs in ``weights`` (head_scale included)."""
+    weights = _Weights(None)
+    _wavenet(config, None, "count", weights)
+    return weights.used
+
+
+def _wavenet(
+    config: dict[str, Any], flat: np.ndarray | None, name: str, weights: _Weights | None = None
+) -> tuple[FloatGraph, float]:
     if config.get("condition_dsp"):
         raise NamError(
             "config.condition_dsp (a conditioning DSP before the WaveNet) is not supported"
@@ -268,7 +288,7 @@ def _wavenet(config: dict[str, Any], flat: np.ndarray, name: str) -> tuple[Float
             f"layer array 0: input_size {arrays[0]['input_size']}; more than one input channel "
             "is not supported"
         )
-    weights = _Weights(flat)
+    weights = weights or _Weights(flat)
     nodes: list[FloatNode] = []
     array_input, previous_head = INPUT, None
     for ai, arr in enumerate(arrays):
@@ -345,7 +365,7 @@ def _wavenet(config: dict[str, Any], flat: np.ndarray, name: str) -> tuple[Float
         )
         array_input, previous_head = stream, f"a{ai}_head"
     head_scale = float(weights.take(1, "head_scale")[0])
-    if weights.used != len(flat):
+    if flat is not None and weights.used != len(flat):
         raise NamError(
             f"weight count mismatch: the config uses {weights.used:,} weights (head_scale "
             f"last) but the file has {len(flat):,}"

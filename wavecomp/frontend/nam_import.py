@@ -27,7 +27,7 @@ from wavecomp import fixed, reference
 from wavecomp.frontend.evaluate import esr, snr_db
 from wavecomp.frontend.float_graph import FloatGraph
 from wavecomp.frontend.graph_quantize import TensorScale, quantize_graph
-from wavecomp.frontend.nam_file import read_nam
+from wavecomp.frontend.nam_file import NamCapture, read_nam
 from wavecomp.ir import InputChannel, IOSpec, Network, OutputChannel
 from wavecomp.stimulus import GUITAR_PEAK, strummed_chords
 
@@ -125,7 +125,13 @@ def import_nam(
     """Read, quantise and check a ``.nam`` capture; the report is also in the network's
     ``metadata['nam_import']``."""
     path = Path(path)
-    capture = read_nam(path, submodel)
+    return quantize_capture(read_nam(path, submodel), path.stem, path.name, rounding)
+
+
+def quantize_capture(
+    capture: NamCapture, name: str, source: str, rounding: fixed.Rounding = fixed.DEFAULT_ROUNDING
+) -> tuple[Network, NamImportReport]:
+    """A parsed capture -> the integer network and its import report."""
     rate = int(capture.sample_rate) if capture.sample_rate else None
     io = IOSpec(
         (InputChannel("guitar", "audio", 0),),
@@ -141,19 +147,18 @@ def import_nam(
         io,
         input_scale=CODEC_SCALE,
         output_scale=CODEC_SCALE,
-        name=path.stem,
+        name=name,
     )
+    test = strummed_chords(seed=TEST_SEED)
     report = NamImportReport(
-        source=path.name,
+        source=source,
         nam_version=capture.version,
         submodel=capture.submodel,
         head_scale=capture.head_scale,
         rounding=rounding,
         receptive_field=net.receptive_field,
         scales=scales,
-        comparisons=compare_with_float(
-            capture.graph, net, strummed_chords(seed=TEST_SEED), rounding
-        ),
+        comparisons=compare_with_float(capture.graph, net, test, rounding),
         clipped=clipped_tensors(net, calibration, rounding),
     )
     net.metadata["nam_import"] = report.to_dict()
