@@ -332,5 +332,8 @@ def test_unknown_format_version_is_refused_by_name(tmp_path):
 
 
 def test_layers_view_refuses_graph_networks_by_reason():
-    with pytest.raises(GraphNotSupportedError, match=r"graph network \(node 'a' uses activation 'pwl'\); the RTL backend"):
+    with pytest.raises(
+        GraphNotSupportedError,
+        match=r"graph network \(node 'a' uses activation 'pwl'\); the RTL backend",
+    ):
         _tiny_graph().require_chain("the RTL backend")

@@ -226,3 +226,32 @@ def test_cli_inspects_and_renders_a_capture(tmp_path):
     net = wavecomp.load(capture)
     expected = fixed.q12_to_board(reference.run(net, x.reshape(-1, 1)), net.io.output_shift)
     assert np.array_equal(got, expected[:, 0])
+
+
+def test_import_command_writes_model_and_report(tmp_path):
+    capture = FIXTURES / "a2_lite.nam"
+    out = tmp_path / "imported"
+    r = CliRunner().invoke(main, ["import", str(capture), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    assert {p.name for p in out.iterdir()} >= {
+        "model.npz",
+        "report.md",
+        "report.json",
+        "error.png",
+        "headroom.png",
+    }
+    model = wavecomp.load(out / "model.npz")
+    assert model.fingerprint() == wavecomp.load(capture).fingerprint()
+    report = json.loads((out / "report.json").read_text())
+    assert report["import"]["comparisons"][1]["esr"] <= 1e-4
+    text = (out / "report.md").read_text()
+    assert "after the first 6,347" in text and "No tensor clips" in text
+
+
+def test_import_command_leaves_nothing_on_a_bad_capture(tmp_path):
+    path = tmp_path / "bad.nam"
+    path.write_text(json.dumps(_edit(lambda d: d.__setitem__("architecture", "ConvNet"))))
+    out = tmp_path / "imported"
+    r = CliRunner().invoke(main, ["import", str(path), "--out", str(out)])
+    assert r.exit_code != 0 and "architecture 'ConvNet' is not supported" in r.output
+    assert not out.exists() and list(tmp_path.iterdir()) == [path]

@@ -14,6 +14,7 @@ import click
 import wavecomp
 from wavecomp.cli.build_cmd import build
 from wavecomp.cli.demo_cmd import demo
+from wavecomp.cli.import_cmd import import_capture
 from wavecomp.cli.inspect_cmd import inspect
 from wavecomp.cli.mcu_cmd import emit_cmsis
 from wavecomp.cli.sim_cmd import sim, tone
@@ -46,11 +47,13 @@ def main() -> None:
       wavecomp build --target ecp5         a bitstream for the ECPIX-5 + eurorack-pmod
       wavecomp emit-cmsis                  a C++ engine + Daisy Patch firmware project
       wavecomp train --out runs/mine       train your own (QKeras), with a report
+      wavecomp import amp.nam              a Neural Amp Modeler capture -> model + report
+      wavecomp sim --target reference guitar.wav out.wav --model amp.nam
       wavecomp demo                        all of the above on the default model
     """
 
 
-for _command in (inspect, sim, tone, build, emit_cmsis, train, demo):
+for _command in (inspect, sim, tone, build, emit_cmsis, train, import_capture, demo):
     main.add_command(_command)
 
 if __name__ == "__main__":

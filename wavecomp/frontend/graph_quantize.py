@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from wavecomp import fixed
+from wavecomp.errors import WavecompError
 from wavecomp.frontend.float_graph import (
     FloatActivation,
     FloatAdd,
@@ -50,6 +51,10 @@ GATE_SCALES = (0.25, 0.5)
 TABLE_KINDS = tuple(TABLE_INPUT_SCALE)
 
 
+class QuantizeError(WavecompError, ValueError):
+    """A float graph that cannot be represented in the integer IR; names the node."""
+
+
 @dataclass(frozen=True)
 class TensorScale:
     """How one tensor is stored and how much room it has (one row of the import report)."""
@@ -65,6 +70,9 @@ class TensorScale:
     """The value of one raw step: scale / 4096."""
     weight_shift: int | None
     """The producing node's e (None for the input)."""
+    bounded: bool = False
+    """The activation bounds the tensor (tanh, sigmoid, hardtanh, gated): its range is the
+    function's, so a peak at the clamp is by design, not a clip."""
 
 
 def _pow2_at_least(value: float) -> float:
@@ -131,7 +139,7 @@ def _pre_scales(
     act = node.activation
     if act.gate is not None:
         if act.kind not in TABLE_KINDS or act.gate not in TABLE_KINDS:
-            raise ValueError(
+            raise QuantizeError(
                 f"node {node.name!r}: gated {act.kind} x {act.gate} is not supported; both "
                 f"halves must be one of {', '.join(TABLE_KINDS)}"
             )
@@ -173,7 +181,7 @@ def _quantize_node(
         if fits:
             break
         if pre.max() >= 2.0**12 or (passes_through and fixed_scale is not None):
-            raise ValueError(
+            raise QuantizeError(
                 f"node {node.name!r}: a weight or bias is too large for pre-activation scale "
                 f"{pre.max():g}; the output's scale is fixed, so the model cannot be represented"
             )
@@ -194,7 +202,7 @@ def _quantize_node(
         else:
             ratio = math.log2(pre[0] / scales[s.tensor])
             if not ratio.is_integer() or not 0 <= ratio <= fixed.MAX_IDENTITY_SHIFT:
-                raise ValueError(
+                raise QuantizeError(
                     f"node {node.name!r}: identity add of {s.tensor!r} at scale "
                     f"ratio 2**{ratio:g}; scales must differ by 2**0..2**12"
                 )
