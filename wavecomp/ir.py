@@ -191,18 +191,10 @@ class Network:
     def table_lookups_per_sample(self) -> int:
         return sum(node.table_lookups for node in self.nodes)
 
-    def lags(self) -> dict[str, int]:
-        """Per tensor: the oldest input sample it depends on, in samples back from now."""
-        lag = {INPUT: 0}
-        for node in self.nodes:
-            lag[node.name] = max(lag[s.tensor] + s.span - 1 for s in node.sources)
-        return lag
-
     @property
     def receptive_field(self) -> int:
         """Input samples that influence one output: 1 + the longest lag of any output."""
-        lag = self.lags()
-        return 1 + max(lag[tensor] for tensor, _ in self.outputs)
+        return receptive_field(self.nodes, self.outputs)
 
     def cache_columns(self) -> dict[str, int]:
         """Per tensor that any node reads: the columns kept, max (K-1)*d + 1 over its readers."""
@@ -491,6 +483,16 @@ class Network:
 
 
 # ---- helpers ---------------------------------------------------------------------------------
+def receptive_field(nodes: Sequence[Any], outputs: Sequence[tuple[str, int]]) -> int:
+    """1 + the longest path, in samples, from the input to any output through ``nodes``
+    (anything with ``name`` and ``sources`` that have ``tensor`` and ``span``: IR nodes and
+    float nodes alike)."""
+    lag = {INPUT: 0}
+    for node in nodes:
+        lag[node.name] = max(lag[s.tensor] + s.span - 1 for s in node.sources)
+    return 1 + max(lag[tensor] for tensor, _ in outputs)
+
+
 def _as_nodes(items: list[Node | ConvLayer]) -> list[Node]:
     """Check each node's own rules; ConvLayers become the nodes of a plain chain."""
     kinds = {type(item) for item in items}

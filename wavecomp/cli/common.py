@@ -51,7 +51,11 @@ def load_model(
 ) -> Network:
     """The model (the default one if None); with ``backend``, refuse a graph network up front
     if that backend compiles plain conv chains only (the error names the backend)."""
-    net = wavecomp.load(model, submodel=submodel)
+    if model is not None and model.lower().endswith(".nam"):
+        with console.status(f"importing {model} (quantising, checking against NAM's float) ..."):
+            net = wavecomp.load(model, submodel=submodel)
+    else:
+        net = wavecomp.load(model, submodel=submodel)
     if backend is not None:
         net.require_chain(backend)
     return net

@@ -33,6 +33,23 @@ def config_option(flag: str, field: str, help: str | None = None):
     metavar="KxD:F[:act],...",
     help='Replace the preset\'s layers, e.g. "4x1:8,4x4:8,1x1:4" (K x dilation : filters).',
 )
+@click.option(
+    "--arch",
+    type=click.Choice(["chain", "wavenet"]),
+    default="chain",
+    show_default=True,
+    help="chain: the preset's (or --layers') conv stack; wavenet: a NAM-like WaveNet (rechannel, "
+    "dilated layers with input mixin, residual and skip sums, head), sized by --wavenet.",
+)
+@click.option(
+    "--wavenet",
+    metavar="KEY=VALUE,...",
+    help="The WaveNet's sizes (with --arch wavenet); keys inputs, channels, kernel, dilations, "
+    "repeats, activation (tanh|relu), head, outputs, e.g. "
+    '"channels=8,kernel=3,dilations=1-2-4-8,repeats=2,activation=tanh,head=8". Unset keys: '
+    "inputs=1, channels=8, kernel=3, dilations=1-2-4-8-16-32-64, repeats=1, tanh, head=8, "
+    "outputs=1. One input suits --input-wav; the built-in waveshaper data needs inputs=3.",
+)
 @config_option("--epochs", "epochs")
 @config_option("--examples", "examples", "Training windows per epoch.")
 @click.option("--seq-len", type=int, help="Window length (default max(256, 4 x receptive field)).")
@@ -66,6 +83,8 @@ def train(
     out_dir: Path,
     preset: str,
     layers: str | None,
+    arch: str,
+    wavenet: str | None,
     epochs: int,
     examples: int,
     seq_len: int | None,
@@ -114,6 +133,8 @@ def train(
         input_wav=input_wav,
         target_wav=target_wav,
         controls=controls,
+        arch=arch,
+        wavenet=wavenet,
     )
     result = run_training(config, out_dir)
     print_training(result)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from wavecomp.ir import INPUT
+from wavecomp.ir import INPUT, receptive_field
 
 FLOAT_ACTIVATIONS = ("linear", "relu", "leaky_relu", "tanh", "sigmoid", "hardtanh")
 """Element-wise activations a float node can apply (gated ones combine two of them)."""
@@ -112,16 +112,9 @@ class FloatGraph:
             return self.in_channels
         return next(n.out_channels for n in self.nodes if n.name == tensor)
 
-    def lags(self) -> dict[str, int]:
-        lag = {INPUT: 0}
-        for node in self.nodes:
-            lag[node.name] = max(lag[s.tensor] + s.span - 1 for s in node.sources)
-        return lag
-
     @property
     def receptive_field(self) -> int:
-        lag = self.lags()
-        return 1 + max(lag[t] for t, _ in self.outputs)
+        return receptive_field(self.nodes, self.outputs)
 
     def run(self, x: np.ndarray) -> dict[str, np.ndarray]:
         """Every tensor over a whole float signal (T, C_in) from zero history: name -> (T, C),

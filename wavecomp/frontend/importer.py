@@ -6,7 +6,8 @@ one chain, and hands each layer to its handler in ``keras_layers.HANDLERS`` (the
 what is supported: ``QConv1D``/``Conv1D`` + ``QActivation``/``Activation``/``ReLU``,
 ``Dropout`` ignored). Anything else is rejected with a ``FrontendError`` that names the Keras
 layer and says what to use instead, because a model that silently imports differently from
-how it trained is worse than no model.
+how it trained is worse than no model. Models whose tensors merge (``Add``: residual and skip
+sums, input mixins) go to ``graph_importer`` instead.
 
 QKeras layers must quantise onto the Q4.12 grid (``quantizers``); their quantised weights are
 taken exactly. Float weights are quantised with ``fixed.to_q12`` and the error is reported.
@@ -169,6 +170,12 @@ def import_keras_model(
     else:
         model = model_or_path
         source = f"<in-memory Keras model {getattr(model, 'name', '?')!r}>"
+    from wavecomp.frontend.graph_importer import import_keras_graph, is_single_chain
+
+    if not is_single_chain(model):  # residual/skip adds, mixins: the graph importer
+        return import_keras_graph(
+            model, source=source, name=name, io=io, calibration=calibration, rounding=rounding
+        )
     chain = _chain(model)
     state = ImportState(model, ns)
     for index, layer in enumerate(chain):

@@ -22,6 +22,8 @@ from wavecomp.frontend.importer import import_keras_model
 from wavecomp.frontend.keras_env import FrontendError, import_tf
 from wavecomp.frontend.qkeras_model import build_qkeras_model, save_model
 from wavecomp.frontend.spec import PRESETS, ModelSpec, format_layers, parse_layers
+from wavecomp.frontend.wavenet_model import build_wavenet_model
+from wavecomp.frontend.wavenet_spec import WaveNetSpec, format_wavenet, parse_wavenet
 from wavecomp.ir import IOSpec, Network
 from wavecomp.output_dir import check_folder, writing_folder
 
@@ -69,6 +71,10 @@ class TrainConfig:
     target_wav: str | None = None
     controls: dict[str, float | str] = field(default_factory=dict)
     """Extra input channels for recordings: a constant (model units) or a CV WAV path."""
+    arch: str = "chain"
+    """``chain`` (the preset/``layers`` conv stack) or ``wavenet`` (``wavenet_spec``)."""
+    wavenet: str | None = None
+    """The WaveNet's sizes, e.g. "channels=8,dilations=1-2-4-8,repeats=2" (arch wavenet)."""
 
     @property
     def uses_recordings(self) -> bool:
@@ -82,8 +88,17 @@ class TrainResult:
     report: dict[str, Any]
 
 
-def resolve_spec(config: TrainConfig) -> ModelSpec:
-    """The preset, with its layers replaced when ``config.layers`` is given."""
+ARCHES = ("chain", "wavenet")
+
+
+def resolve_spec(config: TrainConfig) -> ModelSpec | WaveNetSpec:
+    """The preset, with its layers replaced when ``config.layers`` is given (or the WaveNet)."""
+    if config.arch not in ARCHES:
+        raise FrontendError(f"unknown arch {config.arch!r}: use one of {', '.join(ARCHES)}")
+    if config.arch == "wavenet":
+        return _wavenet_spec(config)
+    if config.wavenet is not None:
+        raise FrontendError("--wavenet sizes a WaveNet: add --arch wavenet (or drop --wavenet)")
     if config.preset not in PRESETS:
         raise FrontendError(
             f"unknown preset {config.preset!r}: use one of {', '.join(sorted(PRESETS))}"
@@ -101,12 +116,35 @@ def resolve_spec(config: TrainConfig) -> ModelSpec:
     return replace(spec, io=io)
 
 
+def _wavenet_spec(config: TrainConfig) -> WaveNetSpec:
+    if config.layers:
+        raise FrontendError("--layers sizes a conv chain; a WaveNet takes --wavenet instead")
+    spec = parse_wavenet(config.wavenet) if config.wavenet is not None else WaveNetSpec()
+    if not config.uses_recordings and (spec.in_channels < 3 or spec.out_channels not in (1, 4)):
+        raise FrontendError(
+            f"the built-in waveshaper data has 3 inputs (triangle, e0, e1) and 1 or 4 outputs, "
+            f"but the WaveNet has {spec.in_channels} in and {spec.out_channels} out: train it on "
+            "your recordings (--input-wav/--target-wav) or size it for the waveshaper, e.g. "
+            '--wavenet "inputs=3,outputs=1,..."'
+        )
+    return replace(spec, sample_rate=config.sample_rate)
+
+
+def _config_record(config: TrainConfig) -> dict[str, Any]:
+    """The config as the report and the model file record it. A chain run leaves out the
+    WaveNet fields, so chain model files stay byte-identical to those written before them."""
+    record = asdict(config)
+    if config.arch == "chain":
+        del record["arch"], record["wavenet"]
+    return record
+
+
 def check_out_dir(out_dir: str | Path) -> None:
     """Refuse an ``--out`` that wavecomp may not replace, in a second rather than after training."""
     check_folder(Path(out_dir), writer=WRITER, option="--out")
 
 
-def _datasets(config: TrainConfig, spec: ModelSpec, seq_len: int):
+def _datasets(config: TrainConfig, spec: ModelSpec | WaveNetSpec, seq_len: int):
     if config.uses_recordings:
         if config.target_wav is None:
             raise FrontendError("--input-wav needs --target-wav (the recording to imitate)")
@@ -118,7 +156,7 @@ def _datasets(config: TrainConfig, spec: ModelSpec, seq_len: int):
                 f"the recordings give {train_set.x.shape[2]} input and {train_set.y.shape[2]} "
                 f"output channels, but model {spec.name!r} has {spec.in_channels} in and "
                 f"{spec.out_channels} out: add --control channels or pick --layers/--preset "
-                "to match"
+                "(or --wavenet inputs=/outputs=) to match"
             )
         return train_set, heldout, None
     wave_config = data.WaveshaperConfig(
@@ -165,7 +203,10 @@ def train(
     tf, keras = env.tf, env.keras
     keras.utils.set_random_seed(config.seed)
     tf.config.experimental.enable_op_determinism()
-    model = build_qkeras_model(spec, seed=config.seed)
+    if isinstance(spec, WaveNetSpec):
+        model = build_wavenet_model(spec, seed=config.seed)
+    else:
+        model = build_qkeras_model(spec, seed=config.seed)
 
     warm = spec.receptive_field - 1
 
@@ -223,11 +264,13 @@ def train(
     report = {
         "model": spec.name,
         "fingerprint": net.fingerprint(),
-        "layers": format_layers(spec.layers),
+        "layers": (
+            format_wavenet(spec) if isinstance(spec, WaveNetSpec) else format_layers(spec.layers)
+        ),
         "params": net.params,
         "macs_per_sample": net.macs_per_sample,
         "receptive_field": net.receptive_field,
-        "config": asdict(config),
+        "config": _config_record(config),
         "seq_len": seq_len,
         "optimizer": {
             "adam_beta_2": ADAM_BETA_2,

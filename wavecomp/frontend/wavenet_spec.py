@@ -63,6 +63,8 @@ class WaveNetSpec:
     """Hidden width of the head (a relu 1x1 conv) before the linear output conv."""
     out_channels: int = 1
     name: str = "wavenet"
+    sample_rate: int | None = None
+    """Written into the I/O spec (informational, as for chain models)."""
 
     @property
     def layer_dilations(self) -> tuple[int, ...]:
@@ -74,7 +76,10 @@ class WaveNetSpec:
 
     @property
     def io(self) -> IOSpec:
-        return IOSpec.default(self.in_channels, self.out_channels)
+        """Input i from jack i, output o to jack o (``IOSpec.default``), at ``sample_rate``."""
+        return replace(
+            IOSpec.default(self.in_channels, self.out_channels), sample_rate=self.sample_rate
+        )
 
     @property
     def receptive_field(self) -> int:
@@ -95,6 +100,8 @@ class WaveNetSpec:
 
     @property
     def params(self) -> int:
+        """Trainable parameters of the Keras model. The IR's count is higher by the zero
+        biases it stores for the rechannel node and the skip sum (an identity-only node)."""
         biases = self.n_layers * self.channels  # dilated convs
         biases += (self.n_layers - 1) * self.channels + self.head + self.out_channels
         return self.macs_per_sample + biases
@@ -103,7 +110,7 @@ class WaveNetSpec:
         """Raise SpecError naming the field and the fix if this cannot become a network."""
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name in ("dilations", "activation", "name"):
+            if f.name not in WAVENET_KEYS.values() or f.name in ("dilations", "activation"):
                 continue
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise SpecError(
@@ -191,7 +198,7 @@ def parse_wavenet(text: str, *, name: str = "wavenet") -> WaveNetSpec:
 
 
 def format_wavenet(spec: WaveNetSpec) -> str:
-    """The ``key=value`` string of every size (inverse of ``parse_wavenet``; the name is dropped)."""
+    """The ``key=value`` string of every size (inverse of ``parse_wavenet``; drops the name)."""
     items = []
     for key, field_name in WAVENET_KEYS.items():
         value = getattr(spec, field_name)
