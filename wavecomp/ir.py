@@ -118,6 +118,7 @@ class NetworkSummary:
     cache_bytes: int
     weight_bytes: int
     table_bytes: int
+    """Distinct pwl tables x 2,050 B (identical tables are stored once)."""
     max_accumulator_bits: int
     in_channels: int
     out_channels: int
@@ -403,7 +404,8 @@ class Network:
             )
             for tensor, columns in self.cache_columns().items()
         )
-        tables = sum(len(node.tables) for node in self.nodes)
+        # a backend stores each distinct table once (every tanh of a NAM capture is the same)
+        tables = len({table.tobytes() for node in self.nodes for table in node.tables})
         return NetworkSummary(
             name=self.name,
             nodes=rows,
