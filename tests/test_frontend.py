@@ -525,8 +525,8 @@ def _branching(ns):
     keras = ns.keras
     inp = keras.Input((None, 2))
     a = _qconv(ns, 3, 2, "trunk")(inp)
-    b = _qconv(ns, 3, 1, "side")(a)
-    out = keras.layers.Add(name="merge_add")([a, b])
+    b = _qconv(ns, 3, 2, "side")(a)
+    out = keras.layers.Multiply(name="merge_mul")([a, b])  # an Add would import as a graph
     return keras.Model(inp, out)
 
 
@@ -563,7 +563,7 @@ def _nested(ns):
         (_relu_16_4, ["'wide_relu'", "QActivation('quantized_relu(15, 3)')"]),
         (_relu6, ["'relu6'", "max_value=6", "ReLU()"]),
         (_tanh, ["'squash'", "tanh", "relu"]),
-        (_branching, ["'merge_add'", "single chain", "Add"]),
+        (_branching, ["'merge_mul'", "Multiply", "Supported"]),
         (_relu_first, ["'early_relu'", "before the first conv", "remove it"]),
         (_two_outputs, ["2 outputs", "single chain"]),
         (_unbuilt, ["'lazy'", "not built", "Input"]),

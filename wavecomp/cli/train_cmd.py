@@ -10,6 +10,7 @@ import click
 from wavecomp.cli.common import console, out_option
 from wavecomp.frontend.train import TrainConfig, TrainResult, check_out_dir, resolve_spec
 from wavecomp.frontend.train import train as train_model
+from wavecomp.frontend.wavenet_spec import WaveNetSpec, format_wavenet
 
 
 def config_option(flag: str, field: str, help: str | None = None):
@@ -44,11 +45,10 @@ def config_option(flag: str, field: str, help: str | None = None):
 @click.option(
     "--wavenet",
     metavar="KEY=VALUE,...",
-    help="The WaveNet's sizes (with --arch wavenet); keys inputs, channels, kernel, dilations, "
-    "repeats, activation (tanh|relu), head, outputs, e.g. "
-    '"channels=8,kernel=3,dilations=1-2-4-8,repeats=2,activation=tanh,head=8". Unset keys: '
-    "inputs=1, channels=8, kernel=3, dilations=1-2-4-8-16-32-64, repeats=1, tanh, head=8, "
-    "outputs=1. One input suits --input-wav; the built-in waveshaper data needs inputs=3.",
+    help="The WaveNet's sizes (with --arch wavenet), e.g. "
+    '"channels=4,dilations=1-2-4-8,repeats=2,activation=relu"; unset keys keep '
+    f"{format_wavenet(WaveNetSpec())}. One input suits --input-wav; the built-in waveshaper "
+    "data needs inputs=3.",
 )
 @config_option("--epochs", "epochs")
 @config_option("--examples", "examples", "Training windows per epoch.")

@@ -56,6 +56,7 @@ __all__ = [
     "SUPPORTED",
     "NodeFloatPath",
     "graph_float_error_bound_lsb",
+    "graph_float_error_bounds",
     "import_keras_graph",
     "is_single_chain",
 ]
@@ -69,6 +70,7 @@ GRAPH_HINTS = {
     "Multiply": " (gated activations are not importable from Keras yet; use tanh or relu)",
     "Concatenate": " (widen one conv instead of concatenating channels)",
     "Subtract": " (use Add and negate the subtracted conv's weights)",
+    "TFOpLambda": " (a TensorFlow op such as `a + b`: write keras.layers.Add()([a, b]))",
 }
 ALL_SHIFTS = frozenset(range(fixed.MAX_WEIGHT_SHIFT + 1))
 TANH_EVAL_ERROR_LSB = 0.01
@@ -449,7 +451,15 @@ def _table_error_lsb(table: np.ndarray, rounding: fixed.Rounding) -> float:
 def graph_float_error_bound_lsb(
     net: Network, paths: dict[str, NodeFloatPath], rounding: fixed.Rounding
 ) -> float:
-    """Bound (LSB) on |Keras float output, clamped to Q4.12, - integer reference output|.
+    """Bound (LSB) on |Keras float output, clamped to Q4.12, - integer reference output|."""
+    bounds = graph_float_error_bounds(net, paths, rounding)
+    return float(max(bounds[tensor][channel] for tensor, channel in net.outputs))
+
+
+def graph_float_error_bounds(
+    net: Network, paths: dict[str, NodeFloatPath], rounding: fixed.Rounding
+) -> dict[str, np.ndarray]:
+    """Per node and channel: a bound (LSB) on |Keras float tensor (clamped) - integer tensor|.
 
     The chain bound (``error_bound.float_error_bound_lsb``) per node and channel, with
     every source summed: for conv sources ``sum A e_X / 2**(12+e) + sum |D| M_X / 2**(12+e)``
@@ -521,7 +531,7 @@ def graph_float_error_bound_lsb(
                 error[node.name] = e + np.maximum(0.0, out_magnitude - fixed.RAW_MAX)
                 magnitude[node.name] = out_magnitude
         grid[node.name] = path.rounded
-    return float(max(at_output[tensor][channel] for tensor, channel in net.outputs))
+    return at_output
 
 
 # ---- the import ------------------------------------------------------------------------------
@@ -538,7 +548,7 @@ def import_keras_graph(
 
     Returns the network and the same report as the chain importer (float weights quantised
     here, the float pass vs the integer reference on ``calibration``, the proven bound, notes);
-    it is also stored in ``net.metadata['import']``.
+    it is also stored in ``net.metadata['import']``, with the bound per node.
     """
     fixed.rounding_constant(rounding)
     walk = _GraphWalk(model, import_tf())
@@ -546,7 +556,8 @@ def import_keras_graph(
     in_channels = int(model.inputs[0].shape[-1])
     io = io if io is not None else IOSpec.default(in_channels, len(outputs))
     net = Network(walk.nodes, io, name=name or model.name, outputs=tuple(outputs))
-    bound = graph_float_error_bound_lsb(net, walk.paths, rounding)
+    bounds = graph_float_error_bounds(net, walk.paths, rounding)
+    bound = float(max(bounds[tensor][channel] for tensor, channel in net.outputs))
     if calibration is None:
         calibration = default_calibration(net.in_channels)
     comparison = compare_float_to_reference(model, net, calibration, rounding)
@@ -567,5 +578,6 @@ def import_keras_graph(
     net.metadata["import"] = {
         "source": source,
         **{k: v for k, v in report.to_dict().items() if k != "source"},
+        "node_error_bound_lsb": {name: float(b.max()) for name, b in bounds.items()},
     }
     return net, report
