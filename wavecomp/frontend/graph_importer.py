@@ -25,15 +25,13 @@ proven bound (``graph_float_error_bound_lsb``).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 
 from wavecomp import fixed
-from wavecomp.frontend.compare import compare_float_to_reference, default_calibration
-from wavecomp.frontend.importer import ImportReport
+from wavecomp.frontend.importer import ImportReport, finish_import
 from wavecomp.frontend.keras_env import FrontendError, import_tf
 from wavecomp.frontend.keras_layers import _classify_activation_layer, unsupported_hint
 from wavecomp.frontend.quantizers import (
@@ -558,26 +556,18 @@ def import_keras_graph(
     net = Network(walk.nodes, io, name=name or model.name, outputs=tuple(outputs))
     bounds = graph_float_error_bounds(net, walk.paths, rounding)
     bound = float(max(bounds[tensor][channel] for tensor, channel in net.outputs))
-    if calibration is None:
-        calibration = default_calibration(net.in_channels)
-    comparison = compare_float_to_reference(model, net, calibration, rounding)
-    report = ImportReport(
+    report = finish_import(
+        model,
+        net,
+        calibration,
         source=source,
         quantised_from_float=walk.quantised_from_float,
         weight_error_lsb=walk.weight_error,
-        float_vs_reference=comparison,
         error_bound_lsb=bound,
         notes=walk.notes,
         rounding=rounding,
     )
-    if not report.within_bound and math.isfinite(bound):
-        walk.notes.append(
-            f"warning: the float model differs from the reference by {comparison.max_abs_lsb:g} "
-            f"LSB, beyond the proven bound {bound:.4g} LSB; this is a wavecomp bug, please report"
-        )
-    net.metadata["import"] = {
-        "source": source,
-        **{k: v for k, v in report.to_dict().items() if k != "source"},
-        "node_error_bound_lsb": {name: float(b.max()) for name, b in bounds.items()},
+    net.metadata["import"]["node_error_bound_lsb"] = {
+        name: float(b.max()) for name, b in bounds.items()
     }
     return net, report

@@ -17,6 +17,7 @@ Because QKeras' own forward pass is float, the report compares it with the integ
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -204,25 +205,55 @@ def import_keras_model(
                 f"nor clips at 8 there; {CANONICAL_RELU} trains on the hardware's numbers"
             )
     bound = float_error_bound_lsb(net, rounding, float_path=float_path)
+    report = finish_import(
+        model,
+        net,
+        calibration,
+        source=source,
+        quantised_from_float=state.quantised_from_float,
+        weight_error_lsb=state.weight_error,
+        error_bound_lsb=bound,
+        notes=notes,
+        rounding=rounding,
+    )
+    return net, report
+
+
+def finish_import(
+    model: Any,
+    net: Network,
+    calibration: np.ndarray | None,
+    *,
+    source: str,
+    quantised_from_float: list[str],
+    weight_error_lsb: dict[str, float],
+    error_bound_lsb: float,
+    notes: list[str],
+    rounding: fixed.Rounding,
+) -> ImportReport:
+    """Measure the float model against the integer reference on ``calibration`` (the default
+    calibration signal if None), warn if that breaks the proven bound, and store the report
+    in ``net.metadata['import']``. Shared by the chain and the graph importer."""
     if calibration is None:
         calibration = default_calibration(net.in_channels)
     comparison = compare_float_to_reference(model, net, calibration, rounding)
     report = ImportReport(
         source=source,
-        quantised_from_float=state.quantised_from_float,
-        weight_error_lsb=state.weight_error,
+        quantised_from_float=quantised_from_float,
+        weight_error_lsb=weight_error_lsb,
         float_vs_reference=comparison,
-        error_bound_lsb=bound,
+        error_bound_lsb=error_bound_lsb,
         notes=notes,
         rounding=rounding,
     )
-    if not report.within_bound:
+    if not report.within_bound and math.isfinite(error_bound_lsb):
         notes.append(
             f"warning: the float model differs from the reference by {comparison.max_abs_lsb:g} "
-            f"LSB, beyond the proven bound {bound:.4g} LSB; this is a wavecomp bug, please report"
+            f"LSB, beyond the proven bound {error_bound_lsb:.4g} LSB; this is a wavecomp bug, "
+            "please report"
         )
     net.metadata["import"] = {
         "source": source,
         **{k: v for k, v in report.to_dict().items() if k != "source"},
     }
-    return net, report
+    return report
