@@ -240,39 +240,28 @@ class Network:
         return bounds, ranges
 
     # ---- the plain-chain view -------------------------------------------------------------
-    def chain_obstacle(self) -> str | None:
-        """Why this is not a plain conv chain (None if it is)."""
+    def _chain_view(self) -> tuple[str | None, tuple[ConvLayer, ...]]:
+        """(why this is not a plain conv chain or None, its ConvLayers if it is one).
+
+        Derived once per ``validate()`` (which every edit must be followed by), because
+        backends read ``layers`` inside per-step loops.
+        """
         previous = INPUT
         for node in self.nodes:
             where = f"node {node.name!r}"
             if len(node.sources) != 1 or not isinstance(node.sources[0], ConvSource):
-                return f"{where} has {len(node.sources)} sources or an identity add"
+                return f"{where} has {len(node.sources)} sources or an identity add", ()
             if node.sources[0].tensor != previous:
-                return f"{where} reads {node.sources[0].tensor!r}, not the tensor before it"
+                return f"{where} reads {node.sources[0].tensor!r}, not the tensor before it", ()
             if node.activation not in fixed.CHAIN_ACTIVATIONS:
-                return f"{where} uses activation {node.activation!r}"
+                return f"{where} uses activation {node.activation!r}", ()
             if node.shift:
-                return f"{where} has weight shift {node.shift}"
+                return f"{where} has weight shift {node.shift}", ()
             previous = node.name
         last = self.nodes[-1]
         if self.outputs != tuple((last.name, c) for c in range(last.out_channels)):
-            return "its outputs are not the last node's channels in order"
-        return None
-
-    @property
-    def is_chain(self) -> bool:
-        return self.chain_obstacle() is None
-
-    def require_chain(self, backend: str) -> list[ConvLayer]:
-        """The plain-chain view for a backend that only compiles chains, or a named error."""
-        why = self.chain_obstacle()
-        if why is not None:
-            raise GraphNotSupportedError(
-                f"network {self.name!r} is a graph network ({why}); {backend} compiles plain "
-                "conv chains only so far. Graph networks run on the reference today "
-                "(`wavecomp sim --target reference`); FPGA and MCU support comes next."
-            )
-        return [
+            return "its outputs are not the last node's channels in order", ()
+        layers = tuple(
             ConvLayer(
                 node.name,
                 node.sources[0].weights,
@@ -281,7 +270,27 @@ class Network:
                 node.activation,
             )
             for node in self.nodes
-        ]
+        )
+        return None, layers
+
+    def chain_obstacle(self) -> str | None:
+        """Why this is not a plain conv chain (None if it is)."""
+        return self._chain[0]
+
+    @property
+    def is_chain(self) -> bool:
+        return self._chain[0] is None
+
+    def require_chain(self, backend: str) -> list[ConvLayer]:
+        """The plain-chain view for a backend that only compiles chains, or a named error."""
+        why, layers = self._chain
+        if why is not None:
+            raise GraphNotSupportedError(
+                f"network {self.name!r} is a graph network ({why}); {backend} compiles plain "
+                "conv chains only so far. Graph networks run on the reference today "
+                "(`wavecomp sim --target reference`); FPGA and MCU support comes next."
+            )
+        return list(layers)
 
     @property
     def layers(self) -> list[ConvLayer]:
@@ -312,6 +321,7 @@ class Network:
             raise IRError(f"network {self.name!r}: no node reads {INPUT!r}")
         self._validate_outputs(widths)
         self._validate_io()
+        self._chain = self._chain_view()
 
     def _validate_outputs(self, widths: dict[str, int]) -> None:
         if not self.outputs:
