@@ -387,8 +387,7 @@ class Network:
     # ---- summary -------------------------------------------------------------------------
     def summary(self) -> NetworkSummary:
         """Params, MACs/sample, adds, lookups, receptive field, memory, accumulator widths."""
-        bounds = self.node_bounds("half_up")
-        ranges = self.tensor_ranges("half_up")
+        bounds, ranges = self._bounds("half_up")
         rows = tuple(
             NodeSummary(
                 name=node.name,
