@@ -1,12 +1,21 @@
-"""FPGA core table on LFE5U-85F: multipliers, MAC-slot utilisation, memory, logic and Fmax.
+"""FPGA core tables: multipliers, MAC-slot utilisation, memory, logic and Fmax.
 
-    python bench/fpga.py [--out bench/results] [--speed 6] [--quick]
+    python bench/fpga.py [--table chain|nam|all] [--models a1_standard,...] [--parts 45F,...]
+                         [--out bench/results] [--speed 6] [--quick]
 
-Models: the default waveshaper (1,536 MACs/sample) and two larger seeded nets (~10k and ~30k
-MACs/sample). Budgets: 256 cycles/sample (the eurorack-pmod's clk_256fs) and a 2x core clock
-(512 cycles/sample). Each (model, budget) is scheduled for the fewest multipliers, then
-synthesised and placed-and-routed once (core-only, in wc_synth_harness); the rows per sample
-rate compare that Fmax with the clock the rate needs. Writes fpga.md and fpga.json.
+chain table (fpga.md): the default waveshaper (1,536 MACs/sample) and two larger seeded nets
+(~10k and ~30k MACs/sample) on the LFE5U-85F at 256 cycles/sample (the eurorack-pmod's
+clk_256fs) and a 2x core clock (512). The rows per sample rate compare the Fmax with the clock
+the rate needs.
+
+nam table (fpga_nam.md): the default model and Neural Amp Modeler A1-standard, A1-lite,
+A1-nano, A2-Full and A2-Lite shapes (seeded weights of a trained capture's scale) on the 25F,
+45F and 85F at 48 kHz, each at the core clock ``--core-clock auto`` takes (the slowest that
+uses at most 75% of the part). A row that does not fit says which resource is short.
+
+Every fitting (model, budget) is scheduled for the fewest multipliers, then synthesised and
+placed-and-routed once (core only, in wc_synth_harness; yowasp-nextpnr is single-threaded: the
+place-and-route time is in the table).
 """
 
 from __future__ import annotations
@@ -22,7 +31,11 @@ import numpy as np
 import wavecomp
 from wavecomp import schedule as sch
 from wavecomp.fpga.synth import synthesize_core
+from wavecomp.frontend.nam_file import read_nam_document
+from wavecomp.frontend.nam_import import quantize_capture
+from wavecomp.frontend.nam_presets import random_capture
 from wavecomp.ir import ConvLayer, IOSpec, Network
+from wavecomp.rtl import memories
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from netgen import random_layer_weights
@@ -157,18 +170,141 @@ def markdown(rows: list[dict], speed: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+# ---- the NAM table -----------------------------------------------------------------------------
+NAM_PRESETS = ("a1_standard", "a1_lite", "a1_nano", "a2_full", "a2_lite")
+NAM_RATE_HZ = 48_000
+NAM_PARTS = ("25F", "45F", "85F")
+NAM_SEED = 0
+
+
+def nam_models(names: list[str]) -> list[Network]:
+    out = []
+    for name in names:
+        if name == "default":
+            out.append(wavecomp.load())
+            continue
+        capture = read_nam_document(random_capture(name, NAM_SEED), name)
+        out.append(quantize_capture(capture, name, f"{name} (seed {NAM_SEED})")[0])
+    return out
+
+
+def fit_row(net: Network, part: str) -> tuple[sch.Schedule | None, int, str]:
+    """The schedule at the clock ``build --core-clock auto`` takes (``schedule.auto_clock``)."""
+    try:
+        multiple, sched = sch.auto_clock(net, part)
+    except sch.ScheduleError as err:
+        return None, 0, str(err)
+    return sched, multiple, ""
+
+
+def run_nam(models: list[str], parts: list[str], speed: int) -> list[dict]:
+    rows = []
+    work = Path("build/bench-fpga-nam").resolve()
+    for net in nam_models(models):
+        for part in parts:
+            base = {"model": net.name, "macs": net.macs_per_sample, "part": part}
+            sched, multiple, why = fit_row(net, part)
+            if sched is None:
+                print(f"{net.name} on {part}: does not fit: {why}")
+                rows.append({**base, "fits": False, "why": why})
+                continue
+            clock = NAM_RATE_HZ * sched.budget.cycles_per_sample / 1e6
+            started = time.monotonic()
+            pnr = synthesize_core(
+                net, sched, work / f"{net.name}-{part}", part=part, speed=speed, freq_mhz=clock
+            )
+            secs = time.monotonic() - started
+            print(
+                f"{net.name} on {part}: {sched.g}x{sched.q}, Fmax {pnr.fmax_mhz} MHz, {secs:.0f} s"
+            )
+            rows.append(
+                {
+                    **base,
+                    "fits": pnr.fits,
+                    "core_clock_multiple": multiple,
+                    "clock_mhz": round(clock, 3),
+                    "array": f"{sched.g}x{sched.q}",
+                    "array_multipliers": sched.multipliers,
+                    "mult18": pnr.mult18,
+                    "dp16kd": pnr.dp16kd,
+                    "dp16kd_estimate": sched.block_ram_estimate(),
+                    "block_ram_efficiency": round(memories.block_ram_efficiency(sched), 3),
+                    "lut_ram": pnr.lut_ram,
+                    "luts": pnr.luts,
+                    "ffs": pnr.ffs,
+                    "fmax_mhz": pnr.fmax_mhz,
+                    "timing_met": pnr.fmax_mhz >= clock,
+                    "cycles_used": sched.cycles_used,
+                    "cycles_per_sample": sched.budget.cycles_per_sample,
+                    "mac_slot_utilisation": round(sched.mac_slot_utilisation, 3),
+                    "latency_samples": sched.latency_samples,
+                    "pnr_seconds": round(secs, 1),
+                }
+            )
+    return rows
+
+
+def markdown_nam(rows: list[dict], speed: int) -> str:
+    lines = [
+        f"# NAM-size graph cores at 48 kHz on the 25F, 45F and 85F (speed {speed}), core only",
+        "",
+        "Each model at the core clock `--core-clock auto` takes (M x 256 fs: the slowest "
+        "that uses at most 75% of the part's multipliers and block RAM). "
+        "MULT18X18D: after place-and-route (the MAC array's G x Q plus the activation unit's). "
+        "DP16KD: after synthesis (the schedule's estimate in brackets); efficiency = DP16KD x "
+        "16 kbit / (cache + weight bits). LUT-RAM: TRELLIS_DPR16X4 (16 x 4 bits each). "
+        "MAC-slot util. = MACs/sample / (array multipliers x cycles/sample). Latency in samples.",
+        "",
+        "| model | MACs/sample | part | core clock | array | MULT18X18D | DP16KD (est.) "
+        "| BRAM eff. | LUT-RAM | LUT | FF | Fmax / needed | cycles used / budget "
+        "| MAC-slot util. | latency | P&R time |",
+        "|---|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        head = f"| {r['model']} | {r['macs']:,} | {r['part']} |"
+        if "why" in r:
+            lines.append(head + " does not fit (see notes) | | | | | | | | | | | | |")
+            continue
+        timing = "met" if r["timing_met"] else "FAILS"
+        lines.append(
+            head + f" {r['clock_mhz']:.3f} MHz ({r['core_clock_multiple']}x) | {r['array']} "
+            f"| {r['mult18']} | {r['dp16kd']} ({r['dp16kd_estimate']}) "
+            f"| {r['block_ram_efficiency']:.2f} | {r['lut_ram']} | {r['luts']:,} | {r['ffs']:,} "
+            f"| {r['fmax_mhz']:.1f} / {r['clock_mhz']:.1f} MHz ({timing}) "
+            f"| {r['cycles_used']} / {r['cycles_per_sample']} "
+            f"| {100 * r['mac_slot_utilisation']:.1f}% | {r['latency_samples']} "
+            f"| {r['pnr_seconds']:.0f} s |"
+        )
+    notes = [f"{r['model']} on {r['part']}: {r['why']}" for r in rows if "why" in r]
+    if notes:
+        lines += ["", "Notes:", *(f"- {n}" for n in notes)]
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--table", choices=["chain", "nam", "all"], default="all")
+    parser.add_argument(
+        "--models", default=",".join(("default", *NAM_PRESETS)), help="nam table: models"
+    )
+    parser.add_argument("--parts", default=",".join(NAM_PARTS), help="nam table: parts")
     parser.add_argument("--out", type=Path, default=Path("bench/results"))
     parser.add_argument("--speed", type=int, default=6, help="ECP5 speed grade (6, 7 or 8)")
-    parser.add_argument("--quick", action="store_true", help="default model only")
+    parser.add_argument("--quick", action="store_true", help="chain table: default model only")
     args = parser.parse_args()
-    rows = run(args.out, args.speed, args.quick)
-    text = markdown(rows, args.speed)
-    print(text)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "fpga.md").write_text(text)
-    (args.out / "fpga.json").write_text(json.dumps(rows, indent=2) + "\n")
+    if args.table in ("chain", "all"):
+        rows = run(args.out, args.speed, args.quick)
+        text = markdown(rows, args.speed)
+        print(text)
+        (args.out / "fpga.md").write_text(text)
+        (args.out / "fpga.json").write_text(json.dumps(rows, indent=2) + "\n")
+    if args.table in ("nam", "all"):
+        rows = run_nam(args.models.split(","), args.parts.split(","), args.speed)
+        text = markdown_nam(rows, args.speed)
+        print(text)
+        (args.out / "fpga_nam.md").write_text(text)
+        (args.out / "fpga_nam.json").write_text(json.dumps(rows, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -14,10 +14,13 @@
 // the accumulator (acc <= (first ? init : acc) + tree_sum), which on the last step also loads
 // out_acc and pulses out_valid: LATENCY = 3 + $clog2(G) cycles after the in_last step. Groups
 // may follow back to back. rst clears the valid flags only.
+// UNSIGNED_W = 1 adds in_wunsigned (with w): that step's weights are unsigned 16-bit (0..65535,
+// so 0x8000 is +2**15: an identity source's X << 15 in one step); products are then 16 x 17.
 module wc_mac_array #(
     parameter G = 1,     // rows: input channels summed per step
     parameter Q = 1,     // columns: output channels at once
-    parameter ACC_W = 40 // accumulator width
+    parameter ACC_W = 40, // accumulator width
+    parameter UNSIGNED_W = 0
 ) (
     input  wire               clk,
     input  wire               rst,
@@ -26,6 +29,7 @@ module wc_mac_array #(
     input  wire               in_last,
     input  wire [   G*16-1:0] x,         // lane g at [16*g +: 16], shared by all columns
     input  wire [ G*Q*16-1:0] w,         // row g, column q at [16*(g*Q+q) +: 16]
+    input  wire               in_wunsigned, // with w; ignored unless UNSIGNED_W
     input  wire [Q*ACC_W-1:0] init,      // column q at [q*ACC_W +: ACC_W], with in_first
     output reg                out_valid,
     output reg  [Q*ACC_W-1:0] out_acc    // column q at [q*ACC_W +: ACC_W]
@@ -35,22 +39,28 @@ module wc_mac_array #(
   localparam D = 2 + LV;  // cycles from a step to the accumulator stage
 
   // ---- stage 1: G*Q multipliers, one MULT18X18D each --------------------------------------
-  reg [G*Q*32-1:0] prod;
+  localparam BW = UNSIGNED_W ? 17 : 16;  // weight operand width (sign bit added when unsigned)
+  localparam PW = 16 + BW;  // product width
+  reg [G*Q*PW-1:0] prod;
   genvar g, q, n;
   generate
     for (g = 0; g < G; g = g + 1) begin : g_row
       for (q = 0; q < Q; q = q + 1) begin : g_col
         (* keep *) reg signed [15:0] a;  // keep: Yosys would merge the Q copies of x_g
-        reg signed [15:0] b;
-        always @(posedge clk) begin
-          a <= $signed(x[16*g+:16]);
-          b <= $signed(w[16*(g*Q+q)+:16]);
+        reg signed [BW-1:0] b;
+        wire [15:0] w_gq = w[16*(g*Q+q)+:16];
+        always @(posedge clk) a <= $signed(x[16*g+:16]);
+        if (UNSIGNED_W) begin : g_wide_b
+          always @(posedge clk) b <= $signed({in_wunsigned ? 1'b0 : w_gq[15], w_gq});
+        end else begin : g_b
+          always @(posedge clk) b <= $signed(w_gq);
         end
-        wire signed [31:0] p = a * b;
-        always @(posedge clk) prod[32*(g*Q+q)+:32] <= $unsigned(p);
+        wire signed [PW-1:0] p = a * b;
+        always @(posedge clk) prod[PW*(g*Q+q)+:PW] <= $unsigned(p);
       end
     end
   endgenerate
+  wire unused_wunsigned = UNSIGNED_W ? 1'b0 : in_wunsigned;
 
   // ---- control and init delay lines (D stages, aligned with the tree output) ---------------
   reg [D-1:0] v_pipe;
@@ -91,14 +101,14 @@ module wc_mac_array #(
         if (n >= G) begin : g_pad
           assign node[(GP+n)*ACC_W+:ACC_W] = '0;
         end else begin : g_prod
-          wire [31:0] p = prod[32*(n*Q+q)+:32];
-          if (ACC_W > 32) begin : g_sext
-            assign node[(GP+n)*ACC_W+:ACC_W] = {{(ACC_W - 32) {p[31]}}, p};
-          end else if (ACC_W == 32) begin : g_same
+          wire [PW-1:0] p = prod[PW*(n*Q+q)+:PW];
+          if (ACC_W > PW) begin : g_sext
+            assign node[(GP+n)*ACC_W+:ACC_W] = {{(ACC_W - PW) {p[PW-1]}}, p};
+          end else if (ACC_W == PW) begin : g_same
             assign node[(GP+n)*ACC_W+:ACC_W] = p;
           end else begin : g_trunc
             assign node[(GP+n)*ACC_W+:ACC_W] = p[ACC_W-1:0];
-            wire unused_hi = &{1'b0, p[31:ACC_W]};  // zero by the ACC_W bound
+            wire unused_hi = &{1'b0, p[PW-1:ACC_W]};  // sign copies by the ACC_W bound
           end
         end
       end

@@ -6,6 +6,9 @@ when out_valid is high, and out_acc held between pulses. Stimulus is seeded rand
 1..20 steps, bubbles inside and between groups, back-to-back groups) with operands at the
 Q4.12 range ends (-32768, 32767) mixed in; init values span +-2**(ACC_W-2) (reduced where a
 long group could otherwise exceed the ACC_W bound, which the model asserts never happens).
+With UNSIGNED_W = 1, a quarter of the steps are unsigned-weight steps (in_wunsigned) whose
+weights are what the compiler puts there, powers of two up to 2**15 (0x8000 read unsigned) or
+0; with UNSIGNED_W = 0 in_wunsigned is random and must be ignored.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ class Step:
     w: list[list[int]] = field(default_factory=list)  # w[g][q]
     init: list[int] = field(default_factory=list)
     rst: int = 0
+    wunsigned: int = 0
 
 
 @dataclass
@@ -40,6 +44,7 @@ class Shape:
     G: int
     Q: int
     ACC_W: int
+    UNSIGNED_W: int = 0
 
     @property
     def latency(self) -> int:
@@ -47,7 +52,9 @@ class Shape:
 
 
 def shape_of(dut) -> Shape:
-    return Shape(int(dut.G.value), int(dut.Q.value), int(dut.ACC_W.value))
+    return Shape(
+        int(dut.G.value), int(dut.Q.value), int(dut.ACC_W.value), int(dut.UNSIGNED_W.value)
+    )
 
 
 def rand_operand(rng: random.Random) -> int:
@@ -56,15 +63,33 @@ def rand_operand(rng: random.Random) -> int:
     return rng.randint(-32768, 32767)
 
 
+def rand_power_of_two(rng: random.Random) -> int:
+    """An identity step's weight as the compiler writes it: 0 or 2**k, k <= 15 (0x8000 is
+    -32768 as int16, +32768 read unsigned)."""
+    if rng.random() < 0.3:
+        return 0
+    k = 15 if rng.random() < 0.4 else rng.randint(0, 14)
+    return (1 << k) - (1 << 16) * (k == 15)
+
+
 def rand_step(rng: random.Random, s: Shape, *, valid: int, first: int, last: int) -> Step:
+    wunsigned = int(rng.random() < 0.25)
+    draw = rand_power_of_two if (wunsigned and s.UNSIGNED_W) else rand_operand
     return Step(
         valid=valid,
         first=first,
         last=last,
         x=[rand_operand(rng) for _ in range(s.G)],
-        w=[[rand_operand(rng) for _ in range(s.Q)] for _ in range(s.G)],
+        w=[[draw(rng) for _ in range(s.Q)] for _ in range(s.G)],
         init=[rng.randint(-(1 << (s.ACC_W - 1)), (1 << (s.ACC_W - 1)) - 1) for _ in range(s.Q)],
+        wunsigned=wunsigned,
     )
+
+
+def weight_value(st: Step, s: Shape, g: int, q: int) -> int:
+    """The weight the array multiplies by: unsigned 16-bit on in_wunsigned steps."""
+    w = st.w[g][q]
+    return w & 0xFFFF if (st.wunsigned and s.UNSIGNED_W) else w
 
 
 def bubble(rng: random.Random, s: Shape) -> Step:
@@ -102,6 +127,7 @@ def make_group(rng: random.Random, s: Shape, n_steps: int, *, p_bubble=0.25, ope
         if operands is not None:
             st.x = [operands[0]] * s.G
             st.w = [[operands[1]] * s.Q for _ in range(s.G)]
+            st.wunsigned = 0
         if k == 0:
             st.init = list(init)
         steps.append(st)
@@ -129,7 +155,7 @@ def model(steps: list[Step], s: Shape) -> dict[int, list[int]]:
             acc = list(st.init)
         assert acc is not None, f"step {i}: valid step outside a group in the stimulus"
         for q in range(s.Q):
-            acc[q] += sum(st.x[g] * st.w[g][q] for g in range(s.G))
+            acc[q] += sum(st.x[g] * weight_value(st, s, g, q) for g in range(s.G))
             assert lo <= acc[q] <= hi, f"stimulus exceeds ACC_W at step {i}"
         if st.last:
             lost = any(i <= r <= i + s.latency - 1 for r in rst_cycles)
@@ -167,6 +193,7 @@ async def run(dut, steps: list[Step], s: Shape, *, check_hold: bool = True) -> i
         dut.in_last.value = st.last
         dut.x.value = pack(st.x, 16)
         dut.w.value = pack([st.w[g][q] for g in range(s.G) for q in range(s.Q)], 16)
+        dut.in_wunsigned.value = st.wunsigned
         dut.init.value = pack(st.init, s.ACC_W)
     assert n_checked == len(expected)
     return n_checked
@@ -180,6 +207,7 @@ async def start(dut, s: Shape) -> None:
     dut.in_last.value = 0
     dut.x.value = 0
     dut.w.value = 0
+    dut.in_wunsigned.value = 0
     dut.init.value = 0
     for _ in range(3):
         await FallingEdge(dut.clk)
@@ -209,7 +237,10 @@ async def random_groups(dut):
         n = rng.choice([1, 1, 2, rng.randint(1, 20), rng.randint(1, 20)])
         steps += make_group(rng, s, n)
     n = await run(dut, steps, s)
-    dut._log.info(f"G={s.G} Q={s.Q} ACC_W={s.ACC_W}: {n} results, {len(steps)} cycles checked")
+    dut._log.info(
+        f"G={s.G} Q={s.Q} ACC_W={s.ACC_W} UNSIGNED_W={s.UNSIGNED_W}: {n} results, "
+        f"{len(steps)} cycles checked"
+    )
 
 
 @cocotb.test()

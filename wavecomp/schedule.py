@@ -1,15 +1,12 @@
-"""Fit a network onto the FPGA core: choose the MAC array shape and write the per-sample program.
+"""Fit a network onto the FPGA core: choose the MAC array shape within the budget of cycles,
+multipliers and block RAM, and put together what the RTL generator needs.
 
-The core (see ``hdl/README.md``) has one shared MAC array of ``G x Q`` multipliers: ``Q``
-output channels at a time, each summing ``G`` input channels per clock through an adder tree.
-A layer's outputs are computed in groups of ``Q``; one group takes ``K * ceil(C_in / G)``
-steps (one step = one clock). Layers run last-to-first within a sample period, each reading
-what the previous layer wrote in the previous period, so layers never wait for each other and
-the network has a fixed latency of ``n_layers - 1`` samples.
-
-This module is the single model of that hardware's timing: the scheduler counts cycles with
-it, and the RTL generator builds the pipeline with the same constants, so "cycles used" in a
-report is what the simulation measures.
+The core (see ``hdl/README.md``) has one shared MAC array of ``G x Q`` multipliers running a
+per-sample program (``wavecomp.program``: steps, order and the timing model); nodes are aligned
+so they never wait for each other (``wavecomp.alignment``); the activation caches are rings
+packed into memories (``wavecomp.cache_plan``). The scheduler tries array shapes in the
+strategy's order and takes the first that meets the deadline and fits the block RAM; when
+nothing fits, the error names the resource that is short and what would fit.
 """
 
 from __future__ import annotations
@@ -21,33 +18,23 @@ from typing import Literal
 import numpy as np
 
 from wavecomp import fixed, targets
+from wavecomp.alignment import hardware_network
+from wavecomp.cache_plan import CacheMemory, TensorPlan, plan_memories, plan_tensors, ring_map
 from wavecomp.errors import WavecompError
-from wavecomp.ir import LayerShape, Network
-from wavecomp.rtl import memories
+from wavecomp.ir import Network
+from wavecomp.program import (
+    NARROW_ACTIVATIONS,
+    Step,
+    build_program,
+    cycles_used,
+    drain_lanes,
+    input_words,
+    layout_cycles,
+)
 
-# ---- the hardware's pipeline constants (wavecomp/rtl builds exactly this) -------------------
-FRONT_LATENCY = 6
-"""Cycles from the strobe to step 0's operands at the MAC array: strobe->pc 1, program ROM 1,
-step register 1, cache read 2, operand register 1. Step ``pc`` reaches the array at
-strobe + 6 + pc."""
 MIN_ACC_BITS = 29
-"""wc_requant needs at least 29 accumulator bits (16 result bits + 12 fraction + sign)."""
-
-
-def drain_lanes(g: int, q: int) -> int:
-    """Channels the drain writes per clock: up to G (consecutive channels hit distinct
-    banks), and no more than a group has."""
-    return min(g, q)
-
-
-def drain_beats(count: int, g: int, q: int) -> int:
-    """Clocks the drain needs for a group of ``count`` channels."""
-    return math.ceil(count / drain_lanes(g, q))
-
-
-def mac_latency(g: int) -> int:
-    """wc_mac_array: operand copies, product register, one register per tree level, accumulator."""
-    return 3 + math.ceil(math.log2(g)) if g > 1 else 3
+"""wc_requant needs at least 29 + max weight shift accumulator bits (16 result bits + 12
+fraction + sign, and e more fraction bits)."""
 
 
 class ScheduleError(WavecompError, ValueError):
@@ -62,6 +49,11 @@ class Budget:
     multipliers: int = targets.ECP5_PARTS["85F"].mult18
     part: str = "85F"
 
+    @property
+    def block_rams(self) -> int:
+        """DP16KDs of the part: memory is a budget like multipliers and cycles."""
+        return targets.ECP5_PARTS[self.part].dp16kd
+
     def describe(self) -> str:
         return (
             f"{self.cycles_per_sample} cycles/sample, {self.multipliers} multipliers "
@@ -70,41 +62,26 @@ class Budget:
 
 
 @dataclass(frozen=True)
-class LayerPlan(LayerShape):
-    """How one layer maps onto the array and its cache."""
+class NodePlan:
+    """How one node maps onto the array and the drain."""
 
+    name: str
     index: int
-    relu: bool
-    words: int
-    """Cache words per column: ceil(C_in / G), rounded up to a power of two for addressing."""
-    steps_per_group: int
+    tau: int
+    """The node computes reference time p - tau in sample period p."""
+    activation: fixed.Activation
+    shift: int
+    pre_channels: int
+    out_channels: int
     groups: int
-    span: int
-    cache_columns: int
-    """Power of two >= span."""
 
     @property
-    def used_words(self) -> int:
-        return self.steps_per_group // self.kernel_size
+    def narrow(self) -> bool:
+        return self.activation in NARROW_ACTIVATIONS
 
-
-@dataclass(frozen=True)
-class Step:
-    """One clock of the per-sample program (a NOP has ``valid=False``)."""
-
-    valid: bool = False
-    layer: int = 0
-    lag: int = 0
-    word: int = 0
-    first: bool = False
-    last: bool = False
-    group: int = 0
-    """Global group id (bias ROM address)."""
-    kernel_tap: int = 0
-    relu: bool = False
-    base: int = 0
-    count: int = 0
-    """Real output channels in this group (drain length), on last steps."""
+    @property
+    def relu(self) -> bool:
+        return self.activation == "relu"
 
 
 @dataclass
@@ -116,14 +93,25 @@ class Schedule:
     q: int
     rounding: fixed.Rounding
     budget: Budget
-    layers: list[LayerPlan]
+    tensors: list[TensorPlan]
+    memories: list[CacheMemory]
+    nodes: list[NodePlan]
     program: list[Step]
     acc_bits: int
     macs_per_sample: int
+    """The model's MACs (output copies are not counted: they are the core's bookkeeping)."""
+    network: Network
+    """What the core computes: the model plus output copies (see hardware_network)."""
+    in_words: int
+    n_tables: int = 0
+    """Distinct pwl tables in the activation unit's ROM."""
+    gate_depth: int = 0
+    """Gate-buffer entries: the largest C of a gated node (0: none)."""
     notes: list[str] = field(default_factory=list)
 
     @property
     def multipliers(self) -> int:
+        """The MAC array's multipliers (the activation unit's are counted by synthesis)."""
         return self.g * self.q
 
     @property
@@ -137,11 +125,24 @@ class Schedule:
 
     @property
     def latency_samples(self) -> int:
-        return len(self.layers) - 1
+        return max(plan.tau for plan in self.nodes)
+
+    @property
+    def has_activation_unit(self) -> bool:
+        return any(plan.narrow for plan in self.nodes)
+
+    @property
+    def unsigned_weights(self) -> bool:
+        """Some identity step needs a 2**15 weight (wc_mac_array UNSIGNED_W)."""
+        return any(step.wunsigned for step in self.program)
+
+    @property
+    def max_shift(self) -> int:
+        return max(plan.shift for plan in self.nodes)
 
     @property
     def cycles_used(self) -> int:
-        return cycles_used(self.program, self.g, self.q)
+        return cycles_used(self.program, self.g, self.q, self.has_activation_unit)
 
     @property
     def mac_slot_utilisation(self) -> float:
@@ -150,11 +151,20 @@ class Schedule:
 
     @property
     def n_groups(self) -> int:
-        return sum(plan.groups for plan in self.layers)
+        return sum(plan.groups for plan in self.nodes)
+
+    @property
+    def identity_steps(self) -> int:
+        return sum(step.identity for step in self.program)
+
+    def tensor(self, index: int) -> TensorPlan:
+        return next(t for t in self.tensors if t.index == index)
 
     def block_ram_estimate(self) -> int:
         """DP16KDs synthesis will use: the caches, weight, bias and program ROMs, each where
         Yosys finds it cheapest (block RAM, LUT RAM or logic; see wavecomp.rtl.memories)."""
+        from wavecomp.rtl import memories
+
         return memories.dp16kd_estimate(self)
 
     def summary(self) -> dict:
@@ -168,6 +178,7 @@ class Schedule:
                 self.macs_per_sample, self.budget.cycles_per_sample
             ),
             "program_steps": self.program_length,
+            "identity_steps": self.identity_steps,
             "latency_samples": self.latency_samples,
             "accumulator_bits": self.acc_bits,
             "block_ram_estimate": self.block_ram_estimate(),
@@ -175,104 +186,40 @@ class Schedule:
         }
 
 
-# ---- cycle model -----------------------------------------------------------------------------
-def _pow2(n: int) -> int:
-    return 1 << max(0, (n - 1).bit_length())
+# ---- alignment: when each node runs ----------------------------------------------------------
 
 
-def plan_layers(net: Network, g: int, q: int) -> list[LayerPlan]:
-    plans = []
-    for i, layer in enumerate(net.layers):
-        used_words = math.ceil(layer.in_channels / g)
-        plans.append(
-            LayerPlan.of(
-                layer,
-                index=i,
-                relu=layer.activation == "relu",
-                words=_pow2(used_words),
-                steps_per_group=layer.kernel_size * used_words,
-                groups=math.ceil(layer.out_channels / q),
-                span=layer.span,
-                cache_columns=max(2, _pow2(layer.span)),
-            )
+def plan_nodes(net: Network, q: int, tau: dict[str, int]) -> list[NodePlan]:
+    return [
+        NodePlan(
+            name=node.name,
+            index=i,
+            tau=tau[node.name],
+            activation=node.activation,
+            shift=node.shift,
+            pre_channels=node.pre_channels,
+            out_channels=node.out_channels,
+            groups=math.ceil(node.pre_channels / q),
         )
-    return plans
+        for i, node in enumerate(net.nodes)
+    ]
 
 
-def input_words(net: Network, g: int) -> int:
-    """Clocks the input writer needs to put one input sample into layer 0's cache."""
-    return math.ceil(net.in_channels / g)
-
-
-def build_program(net: Network, g: int, q: int, plans: list[LayerPlan]) -> list[Step]:
-    """Steps for one sample period: layers last-to-first, groups in order, NOPs where needed.
-
-    NOPs go (a) between groups so the drain (one channel per clock) finishes a group before
-    the next group's results arrive, and (b) before layer 0 while the input writer is still
-    filling its cache.
-    """
-    groups: list[list[Step]] = []
-    gid = 0
-    for plan in reversed(plans):
-        for grp in range(plan.groups):
-            base = grp * q
-            count = min(q, plan.out_channels - base)
-            steps = []
-            for k in range(plan.kernel_size):
-                lag = (plan.kernel_size - 1 - k) * plan.dilation
-                for word in range(plan.used_words):
-                    steps.append(
-                        Step(
-                            valid=True,
-                            layer=plan.index,
-                            lag=lag,
-                            word=word,
-                            group=gid,
-                            kernel_tap=k,
-                            relu=plan.relu,
-                            base=base,
-                            count=count,
-                        )
-                    )
-            steps[0] = _with(steps[0], first=True)
-            steps[-1] = _with(steps[-1], last=True)
-            groups.append(steps)
-            gid += 1
-    program: list[Step] = []
-    need_input_before = input_words(net, g)
-    previous_beats = 0
-    for steps in groups:
-        # the drain of the previous group needs `previous_beats` clocks between last steps
-        gap = previous_beats - len(steps)
-        if steps[0].layer == 0:
-            gap = max(gap, need_input_before - len(program))
-        program.extend([Step()] * max(0, gap))
-        program.extend(steps)
-        previous_beats = drain_beats(steps[-1].count, g, q)
-    return program
-
-
-def _with(step: Step, **changes) -> Step:
-    values = dict(step.__dict__)
-    values.update(changes)
-    return Step(**values)
-
-
-def cycles_used(program: list[Step], g: int, q: int) -> int:
-    """Clocks from the strobe up to and including the last cache/output write.
-
-    The last group's result leaves the array ``mac_latency`` after its last step and the drain
-    writes one channel per clock after that. The next strobe may come in the very next clock
-    (its commits never collide with a write), so this must be <= cycles_per_sample.
-    """
-    last = max(i for i, s in enumerate(program) if s.valid and s.last)
-    return FRONT_LATENCY + last + mac_latency(g) + drain_beats(program[last].count, g, q) + 1
+def distinct_tables(net: Network) -> list[np.ndarray]:
+    """The pwl tables of the network, each once, in order of first use (the ROM's order)."""
+    tables: list[np.ndarray] = []
+    for node in net.nodes:
+        for table in node.tables:
+            if not any(np.array_equal(table, t) for t in tables):
+                tables.append(table)
+    return tables
 
 
 def accumulator_bits(net: Network, rounding: fixed.Rounding) -> int:
     """Accumulator width from the static bound (never assumed narrower)."""
-    bound = max(int(b.max()) for b in net.accumulator_bounds(rounding))
-    return max(MIN_ACC_BITS, fixed.accumulator_bits(bound))
+    bound = max(int(b.max()) for b in net.node_bounds(rounding).values())
+    max_shift = max(node.shift for node in net.nodes)
+    return max(MIN_ACC_BITS + max_shift, fixed.accumulator_bits(bound))
 
 
 # ---- the scheduler ---------------------------------------------------------------------------
@@ -280,14 +227,9 @@ Strategy = Literal["min_multipliers", "max_parallel"]
 
 
 def _candidate_shapes(net: Network, limit: int) -> list[tuple[int, int]]:
-    max_g = max(layer.in_channels for layer in net.layers)
-    max_q = max(layer.out_channels for layer in net.layers)
+    max_g = max(net.channels(s.tensor) for node in net.nodes for s in node.sources)
+    max_q = max(node.pre_channels for node in net.nodes)
     return [(g, q) for g in range(1, max_g + 1) for q in range(1, max_q + 1) if g * q <= limit]
-
-
-def _cycles_for(net: Network, g: int, q: int) -> int:
-    plans = plan_layers(net, g, q)
-    return cycles_used(build_program(net, g, q, plans), g, q)
 
 
 def schedule(
@@ -306,6 +248,8 @@ def schedule(
     """
     fixed.rounding_constant(rounding)
     cps = budget.cycles_per_sample
+    macs = net.macs_per_sample
+    net, tau = hardware_network(net)
     if shape is not None:
         g, q = shape
         if g < 1 or q < 1:
@@ -314,49 +258,130 @@ def schedule(
             raise ScheduleError(
                 f"array {g} x {q} needs {g * q} multipliers; the budget has {budget.multipliers}"
             )
-        cycles = _cycles_for(net, g, q)
+        cycles = layout_cycles(net, g, q)
         if cycles > cps:
             raise ScheduleError(
                 f"array {g} x {q} needs {cycles} cycles/sample; the budget is {cps}"
             )
+        candidates = [(g, q)]
     else:
+        if strategy not in ("min_multipliers", "max_parallel"):
+            raise ScheduleError(
+                f"unknown strategy {strategy!r}: use min_multipliers or max_parallel"
+            )
         feasible = []
         for g, q in _candidate_shapes(net, budget.multipliers):
-            cycles = _cycles_for(net, g, q)
+            cycles = layout_cycles(net, g, q)
             if cycles <= cps:
                 feasible.append((g * q, cycles, g, q))
         if not feasible:
             raise ScheduleError(_explain_no_fit(net, budget))
         if strategy == "min_multipliers":
-            _, _, g, q = min(feasible)
-        elif strategy == "max_parallel":
-            _, _, g, q = min(feasible, key=lambda f: (f[1], f[0], f[2]))
+            feasible.sort()
         else:
-            raise ScheduleError(
-                f"unknown strategy {strategy!r}: use min_multipliers or max_parallel"
-            )
-    plans = plan_layers(net, g, q)
-    program = build_program(net, g, q, plans)
-    sched = Schedule(
-        net_name=net.name,
-        g=g,
-        q=q,
-        rounding=rounding,
-        budget=budget,
-        layers=plans,
-        program=program,
-        acc_bits=accumulator_bits(net, rounding),
-        macs_per_sample=net.macs_per_sample,
+            feasible.sort(key=lambda f: (f[1], f[0], f[2]))
+        candidates = [(g, q) for _, _, g, q in feasible[:MEMORY_TRIES]]
+    tried = []
+    for g, q in candidates:
+        tensors = plan_tensors(net, g, tau)
+        memories = plan_memories(tensors)
+        sched = Schedule(
+            net_name=net.name,
+            g=g,
+            q=q,
+            rounding=rounding,
+            budget=budget,
+            tensors=tensors,
+            memories=memories,
+            nodes=plan_nodes(net, q, tau),
+            program=build_program(net, g, q, tau, ring_map(memories, tensors)),
+            acc_bits=accumulator_bits(net, rounding),
+            macs_per_sample=macs,
+            network=net,
+            in_words=input_words(net, g),
+            n_tables=len(distinct_tables(net)),
+            gate_depth=max(
+                (n.out_channels for n in net.nodes if n.activation == "gated"), default=0
+            ),
+        )
+        assert sched.cycles_used == layout_cycles(net, g, q) <= cps
+        if sched.block_ram_estimate() <= budget.block_rams:
+            return sched
+        tried.append(sched)
+    raise ScheduleError(_explain_memory(min(tried, key=lambda s: s.block_ram_estimate())))
+
+
+AUTO_CLOCK_HEADROOM = 0.75
+"""``--core-clock auto`` prefers a clock at which the core takes at most this share of the
+part's multipliers and block RAM: place-and-route on a nearly full part is slow and fragile,
+the board top needs some too, and a faster clock with a smaller array usually packs memory
+better (NAM A1-standard on the 45F: 4 x 256 fs, not 2 x)."""
+
+
+def auto_clock(
+    net: Network, part: str, multiples: tuple[int, ...] = targets.CLOCK_MULTIPLES
+) -> tuple[int, Schedule]:
+    """The core clock multiple M (M x 256 fs) for ``net`` on ``part``, and its schedule: the
+    slowest that fits within AUTO_CLOCK_HEADROOM of the part, else the slowest that fits at
+    all. ScheduleError with the fastest clock's reason when none fits."""
+    chosen: list[tuple[int, Schedule]] = []
+    reason = ""
+    mult18, dp16kd = targets.ECP5_PARTS[part].mult18, targets.ECP5_PARTS[part].dp16kd
+    for multiple in multiples:
+        budget = Budget(targets.EUROPMOD_CYCLES_PER_SAMPLE * multiple, mult18, part)
+        try:
+            sched = schedule(net, budget)
+        except ScheduleError as err:
+            reason = str(err)
+            continue
+        roomy = (
+            sched.multipliers <= AUTO_CLOCK_HEADROOM * mult18
+            and sched.block_ram_estimate() <= AUTO_CLOCK_HEADROOM * dp16kd
+        )
+        if roomy:
+            return multiple, sched
+        chosen.append((multiple, sched))
+    if chosen:
+        return chosen[0]
+    raise ScheduleError(
+        f"{reason} (tried core clocks {', '.join(f'{m} x 256 fs' for m in multiples)})"
     )
-    assert sched.cycles_used <= cps
-    return sched
+
+
+MEMORY_TRIES = 8
+"""Array shapes tried (in the strategy's order) before the block-RAM budget is declared short:
+the caches dominate and hardly depend on the shape."""
+
+
+def _explain_memory(sched: Schedule) -> str:
+    """Which memories take the block RAM, how much is missing, and what would fit."""
+    from wavecomp.rtl import memories
+
+    budget = sched.budget
+    need = sched.block_ram_estimate()
+    parts = memories.block_rams_by_kind(sched)
+    detail = ", ".join(f"{kind} {n}" for kind, n in parts.items() if n)
+    bigger = [p for p in targets.ECP5_PARTS.values() if p.dp16kd >= need]
+    options = (
+        f"a bigger part: {bigger[0].name} ({bigger[0].dp16kd} DP16KD)"
+        if bigger
+        else "no ECP5 part has that many"
+    )
+    return (
+        f"network {sched.net_name!r} needs {need} block RAMs (DP16KD: {detail}) but the "
+        f"{targets.ECP5_PARTS[budget.part].name} has {budget.block_rams}: "
+        f"{need - budget.block_rams} short. Options: {options}; or a smaller model (fewer "
+        f"channels or shorter dilations: the activation caches hold "
+        f"{memories.cache_bits(sched) / 1024:,.0f} kbit). A higher --core-clock does not "
+        "shrink the caches."
+    )
 
 
 def _explain_no_fit(net: Network, budget: Budget) -> str:
     """Say what would fit: fewer MACs, a lower rate, or a bigger part."""
     cps = budget.cycles_per_sample
     best = min(
-        ((_cycles_for(net, g, q), g * q) for g, q in _candidate_shapes(net, budget.multipliers)),
+        ((layout_cycles(net, g, q), g * q) for g, q in _candidate_shapes(net, budget.multipliers)),
         default=None,
     )
     macs = net.macs_per_sample
@@ -387,28 +412,35 @@ def _explain_no_fit(net: Network, budget: Budget) -> str:
 
 
 # ---- memory images ---------------------------------------------------------------------------
-def weight_words(net: Network, sched: Schedule) -> np.ndarray:
-    """(program_length, G, Q) int16: the weights each step feeds the array (0 for NOPs/padding)."""
+def weight_words(sched: Schedule) -> np.ndarray:
+    """(program_length, G, Q) int16: the weights each step feeds the array (0 for NOPs and
+    padding). Identity steps carry 2**gain_shift where row channel == column channel."""
+    net = sched.network
     out = np.zeros((sched.program_length, sched.g, sched.q), dtype=np.int16)
     for pc, step in enumerate(sched.program):
         if not step.valid:
             continue
-        layer = net.layers[step.layer]
-        for row in range(sched.g):
-            c = step.word * sched.g + row
-            if c >= layer.in_channels:
-                continue
+        source = net.nodes[step.node].sources[step.source]
+        channels = np.arange(step.word * sched.g, (step.word + 1) * sched.g)
+        if step.identity:
             for col in range(step.count):
-                out[pc, row, col] = layer.weights[step.kernel_tap, c, step.base + col]
+                row = step.base + col - step.word * sched.g
+                if 0 <= row < sched.g:  # 2**15 is stored as 0x8000 and read unsigned
+                    out[pc, row, col] = np.int16(np.uint16(1 << step.gain_shift))
+            continue
+        rows = channels < source.in_channels
+        taps = source.weights[step.kernel_tap, channels[rows], step.base : step.base + step.count]
+        out[pc, : int(rows.sum()), : step.count] = taps
     return out
 
 
-def bias_words(net: Network, sched: Schedule) -> np.ndarray:
-    """(n_groups, Q) int64: each group's accumulator start, (bias << 12) + R (0 for padding)."""
-    out = np.zeros((sched.n_groups, sched.q), dtype=np.int64)
+def bias_words(sched: Schedule) -> np.ndarray:
+    """(n_groups, Q) int16: each group's biases, raw Q4.12 (0 for padding). The core makes the
+    accumulator start ``(bias << (12+e)) + R_e`` from them (16 bits per column in the ROM
+    instead of the accumulator width)."""
+    out = np.zeros((sched.n_groups, sched.q), dtype=np.int16)
     for step in sched.program:
         if step.valid and step.first:
-            layer = net.layers[step.layer]
-            start = fixed.bias_term(layer.bias, sched.rounding)
-            out[step.group, : step.count] = start[step.base : step.base + step.count]
+            node = sched.network.nodes[step.node]
+            out[step.group, : step.count] = node.bias[step.base : step.base + step.count]
     return out

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 
 EUROPMOD_CYCLES_PER_SAMPLE = 256
 """The eurorack-pmod core runs on clk_256fs: exactly 256 clocks per sample."""
+CLOCK_MULTIPLES = (1, 2, 4)
+"""Board builds may run everything at M x 256 fs (``--core-clock M``): the codec serial port
+divides BICK by 2M, so the core gets M x 256 cycles per sample in one clock domain."""
 
 
 @dataclass(frozen=True)

@@ -116,10 +116,7 @@ def sim(
         raise click.UsageError(
             f"--engine picks a reference implementation; --target {target} does not use one"
         )
-    backends = {
-        "rtl": "the RTL backend (`--target rtl`)",
-        "cmsis": "the MCU backend (`--target cmsis`)",
-    }
+    backends = {"cmsis": "the MCU backend (`--target cmsis`)"}
     net = load_model(model, backend=backends.get(target), submodel=submodel)
     options = dict(
         controls=_parse_cv(cv),

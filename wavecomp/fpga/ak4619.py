@@ -20,9 +20,10 @@ from amaranth.hdl import Cat, Const, Module, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from wavecomp.targets import CLOCK_MULTIPLES
+
 SAMPLE_BITS = 16
 SLOTS = 4
-CLOCK_MULTIPLES = (1, 2, 4)  # clk = M x 256 fs
 
 
 class AK4619Serial(wiring.Component):

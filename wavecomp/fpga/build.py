@@ -12,14 +12,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from wavecomp.fpga.ak4619 import CLOCK_MULTIPLES
 from wavecomp.fpga.ak4619_regs import codec_registers
 from wavecomp.fpga.boards import load_board
 from wavecomp.fpga.build_report import BuildResult, write_report
-from wavecomp.fpga.build_steps import STEPS, BuildState, Progress, run_steps
+from wavecomp.fpga.build_steps import (
+    BuildState,
+    Progress,
+    choose_clock_multiple,
+    run_steps,
+    steps_for,
+)
 from wavecomp.fpga.tool_run import BuildError
 from wavecomp.ir import Network
 from wavecomp.output_dir import writing_folder
+from wavecomp.targets import CLOCK_MULTIPLES
 
 WRITER = "wavecomp build"
 OUT_OPTION = "--out"
@@ -30,20 +36,26 @@ def build_bitstream(
     *,
     board: str = "ecpix5-85f",
     rate_hz: int = 48000,
-    clock_multiple: int = 1,
+    clock_multiple: int | None = None,
     out_dir: str | Path,
     progress: Progress | None = None,
-    rtl_check_samples: int = 2000,
+    rtl_check_samples: int | None = None,
+    netlist_check_samples: int = 0,
 ) -> BuildResult:
     """Schedule, generate, check, wrap in the board top, synthesise, place, route and pack.
 
     ``clock_multiple`` M runs the whole design at M × 256·fs, giving the core M × 256 cycles per
-    sample. ``out_dir`` gets ``rtl/``, ``gateware/`` (the .bit) and ``report.md``/``.json``.
+    sample; None picks one (``schedule.auto_clock``). ``rtl_check_samples`` None checks
+    one receptive field + 2,000 samples. ``out_dir`` gets ``rtl/``, ``gateware/`` (the .bit)
+    and ``report.md``/``.json``;
+    ``netlist_check_samples`` > 0 adds the gate-level check (``netlist-check/``).
     Raises BuildError naming the step (and where its logs were kept) on failure, and
     ``OutputFolderError`` if ``out_dir`` holds files wavecomp did not write. Timing failure is
     *not* an error: the result says by how much (``timing_met``).
     """
     brd = load_board(board)
+    if clock_multiple is None:
+        clock_multiple = choose_clock_multiple(net, brd)
     if clock_multiple not in CLOCK_MULTIPLES:
         raise BuildError(
             "clock plan",
@@ -57,8 +69,10 @@ def build_bitstream(
     out = Path(out_dir).absolute()
     # writing_folder refuses a foreign --out at once, before any step runs
     with writing_folder(out, writer=WRITER, option=OUT_OPTION) as staging:
-        state = BuildState(net, brd, rate_hz, clock_multiple, rtl_check_samples, staging)
-        times = run_steps(STEPS, state, progress)
+        state = BuildState(
+            net, brd, rate_hz, clock_multiple, rtl_check_samples, staging, netlist_check_samples
+        )
+        times = run_steps(steps_for(netlist_check_samples), state, progress)
         result = BuildResult(
             folder=out,
             model_name=net.name,

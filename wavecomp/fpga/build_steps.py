@@ -29,6 +29,7 @@ from wavecomp import schedule as sch
 from wavecomp.errors import WavecompError
 from wavecomp.fpga.board_top import BoardTop, make_platform
 from wavecomp.fpga.boards import Board
+from wavecomp.fpga.netlist_check import NetlistMismatch, NetlistResult, check_netlist
 from wavecomp.fpga.pll import ClockError, ClockPlan, plan_clock
 from wavecomp.fpga.synth import PnrReport, parse_pnr_report
 from wavecomp.fpga.tool_run import BuildError, keep_for_user, run_tool
@@ -41,6 +42,8 @@ from wavecomp.tools import require_tool
 TOP_NAME = "wavecomp_top"
 PNR_REPORT = f"{TOP_NAME}_report.json"
 RTL_CHECK_SEED = 2024
+RTL_CHECK_BEYOND_RF = 2000
+"""The RTL check's default length: one receptive field plus this many samples."""
 
 # board -> part key in targets.ECP5_PARTS (multiplier budget for the scheduler)
 _PART_KEY = {"LFE5U-25F": "25F", "LFE5U-45F": "45F", "LFE5U-85F": "85F", "LFE5UM5G-85F": "85F"}
@@ -61,13 +64,16 @@ class BuildState:
     board: Board
     rate_hz: int
     clock_multiple: int
-    check_samples: int
+    check_samples: int | None
+    """RTL check length; None: one receptive field + RTL_CHECK_BEYOND_RF."""
     folder: Path
+    netlist_samples: int = 0  # gate-level check (0: off)
     schedule: sch.Schedule | None = None
     core: CoreFiles | None = None
     clock: ClockPlan | None = None
     commands: dict[str, list[str]] = field(default_factory=dict)  # Amaranth tool name -> argv
     pnr: PnrReport | None = None
+    netlist: NetlistResult | None = None
 
     @property
     def cycles_per_sample(self) -> int:
@@ -107,12 +113,27 @@ def part_key(board: Board) -> str:
         raise BuildError("schedule", f"no ECP5 part data for {board.part}") from None
 
 
-def schedule_step(state: BuildState) -> str:
-    key = part_key(state.board)
-    cycles = state.cycles_per_sample
-    budget = sch.Budget(
-        cycles_per_sample=cycles, multipliers=targets.ECP5_PARTS[key].mult18, part=key
+def part_budget(board: Board, clock_multiple: int) -> sch.Budget:
+    """The scheduler's budget on ``board``'s FPGA at ``clock_multiple`` x 256 fs."""
+    key = part_key(board)
+    return sch.Budget(
+        cycles_per_sample=targets.EUROPMOD_CYCLES_PER_SAMPLE * clock_multiple,
+        multipliers=targets.ECP5_PARTS[key].mult18,
+        part=key,
     )
+
+
+def choose_clock_multiple(net: Network, board: Board) -> int:
+    """``--core-clock auto``: ``schedule.auto_clock`` on the board's FPGA."""
+    try:
+        return sch.auto_clock(net, part_key(board))[0]
+    except sch.ScheduleError as exc:
+        raise BuildError("schedule", str(exc)) from exc
+
+
+def schedule_step(state: BuildState) -> str:
+    cycles = state.cycles_per_sample
+    budget = part_budget(state.board, state.clock_multiple)
     try:
         state.schedule = sched = sch.schedule(state.net, budget)
     except sch.ScheduleError as exc:
@@ -140,10 +161,12 @@ def rtl_check_step(state: BuildState) -> str:
     """Render a seeded test signal (with full-scale bursts) through the generated core in
     Verilator and compare every output sample with the reference; any difference fails the
     build, because a bitstream from a wrong core would only be found on the bench."""
+    net, sched = state.net, state.schedule
     n = state.check_samples
+    if n is None:
+        n = net.receptive_field + RTL_CHECK_BEYOND_RF
     if not n:
         return "skipped (--check-samples 0)"
-    net, sched = state.net, state.schedule
     x = random_inputs(n, net.in_channels, seed=RTL_CHECK_SEED)
     try:
         got = render_rtl(net, sched, x)
@@ -162,6 +185,36 @@ def rtl_check_step(state: BuildState) -> str:
             kept,
         )
     return f"bit-exact ({n} samples x {net.out_channels} channels)"
+
+
+def netlist_check_step(state: BuildState) -> str:
+    """Synthesise the core alone (synth_ecp5), simulate the gate-level netlist with the ECP5
+    cell models over the RTL check's stimulus and compare every output with the reference
+    (``netlist_check``): proves synthesis kept the arithmetic (block-RAM images, DSPs, RAM
+    timing). Its folder stays in the build as netlist-check/. Only in the step list when
+    asked for (``steps_for``): it costs a minute or two."""
+    work = state.folder / "netlist-check"
+    try:
+        state.netlist = result = check_netlist(
+            state.net, state.schedule, state.netlist_samples, work, seed=RTL_CHECK_SEED
+        )
+    except NetlistMismatch as exc:  # the build folder is a staging folder: keep the evidence
+        raise BuildError(
+            "gate-level check",
+            f"{exc.result.summary()}. Synthesis changed the core's arithmetic (or an ECP5 cell "
+            "model is wrong): please report it with the model file and the kept folder "
+            "(netlist, logs, outputs.npz).",
+            keep_for_user("gate-level check", [work]),
+        ) from exc
+    except BuildError:  # a tool failed: it kept its own logs
+        raise
+    except WavecompError as exc:  # Verilator or Yosys' cell library missing
+        raise BuildError("gate-level check", str(exc)) from exc
+    t = result.seconds
+    return (
+        f"{result.summary()}; yosys {t['yosys']:.0f} s, Verilator {t['verilator']:.0f} s, "
+        f"simulation {t['simulate']:.0f} s"
+    )
 
 
 def board_top_step(state: BuildState) -> str:
@@ -232,6 +285,18 @@ STEPS: tuple[Step, ...] = (
     Step("nextpnr", nextpnr_step),
     Step("ecppack", ecppack_step),
 )
+
+
+NETLIST_CHECK_STEP = Step("gate-level check", netlist_check_step)
+
+
+def steps_for(netlist_samples: int) -> tuple[Step, ...]:
+    """The build's steps: ``STEPS``, plus the gate-level check after the RTL check when
+    ``netlist_samples`` > 0."""
+    if not netlist_samples:
+        return STEPS
+    at = next(i for i, step in enumerate(STEPS) if step.run is rtl_check_step) + 1
+    return (*STEPS[:at], NETLIST_CHECK_STEP, *STEPS[at:])
 
 
 def run_steps(

@@ -145,7 +145,7 @@ def readme_text(
         images=images,
         net_name=net.name,
         fingerprint=net.fingerprint()[:16],
-        layers=len(net.layers),
+        nodes=len(net.nodes),
         macs=net.macs_per_sample,
         s=sched,
         cps=cps,

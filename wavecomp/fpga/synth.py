@@ -43,6 +43,8 @@ class PnrReport:
     fmax_mhz: float
     target_mhz: float
     available: dict[str, int]
+    lut_ram: int = 0
+    """TRELLIS_RAMW: LUT-RAM write ports (one per TRELLIS_DPR16X4, 16 words x 4 bits)."""
 
     @property
     def timing_met(self) -> bool:
@@ -163,6 +165,7 @@ def parse_pnr_report(report: Path, *, part: str, speed: int, target_mhz: float) 
         fmax_mhz=round(fmax, 2),
         target_mhz=round(target_mhz, 6),
         available={k: int(v["available"]) for k, v in util.items()},
+        lut_ram=used("TRELLIS_RAMW"),
     )
 
 

@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 
 import wavecomp
-from wavecomp import resources
+from wavecomp import fixed, program, resources
 from wavecomp import schedule as sched_mod
+from wavecomp.cache_plan import CacheMemory
 from wavecomp.ir import Network
 from wavecomp.rtl.program_word import bits_for, program_format
 from wavecomp.templating import package_templates
@@ -26,12 +27,18 @@ HDL_LIBRARY = (
     "wc_sequencer",
     "wc_requant",
     "wc_drain",
-    "wc_act_cache",
+    "wc_cache_ptrs",
+    "wc_cache_ram",
     "wc_mac_array",
 )
+ACTIVATION_MODULES = ("wc_activation", "wc_group_queue")
+"""Only in cores with leaky_relu, pwl or gated nodes."""
 PROGRAM_FILE = "wc_program.hex"
 WEIGHT_FILE = "wc_weights.hex"
 BIAS_FILE = "wc_bias.hex"
+TABLE_FILE = "wc_tables.hex"
+ACTIVATION_MODES = {"leaky_relu": 1, "pwl": 2, "gated": 3}
+"""hdl/wc_activation.sv's in_mode per activation (0 = pass)."""
 
 
 @dataclass(frozen=True)
@@ -65,28 +72,73 @@ def _pack(lanes: np.ndarray, lane_bits: int) -> int:
 def memory_images(net: Network, sched: sched_mod.Schedule) -> dict[str, str]:
     fmt = program_format(sched)
     program = [fmt.encode(step) for step in sched.program]
-    weights = sched_mod.weight_words(net, sched)  # (LEN, G, Q): lane g*Q+q
-    bias = sched_mod.bias_words(net, sched)
-    return {
+    weights = sched_mod.weight_words(sched)  # (LEN, G, Q): lane g*Q+q
+    bias = sched_mod.bias_words(sched)
+    images = {
         PROGRAM_FILE: _hex_lines(program, fmt.width),
         WEIGHT_FILE: _hex_lines(
             [_pack(w.reshape(-1), 16) for w in weights], sched.g * sched.q * 16
         ),
-        BIAS_FILE: _hex_lines([_pack(b, sched.acc_bits) for b in bias], sched.q * sched.acc_bits),
+        BIAS_FILE: _hex_lines([_pack(b, 16) for b in bias], sched.q * 16),
     }
+    if sched.has_activation_unit:
+        images[TABLE_FILE] = _hex_lines(table_words(net), 32)
+    return images
+
+
+def table_words(net: Network) -> list[int]:
+    """The activation unit's ROM: per distinct table, word i = {L[i+1], L[i]} for i < 1024
+    (a network with only leaky_relu nodes still gets one all-zero table)."""
+    tables = sched_mod.distinct_tables(net) or [np.zeros(fixed.TABLE_SIZE, np.int16)]
+    words = []
+    for table in tables:
+        pairs = np.stack([table[:-1], table[1:]], axis=1)
+        words += [_pack(pair, 16) for pair in pairs]
+    return words
+
+
+def _activation_nodes(net: Network) -> list[dict]:
+    """wc_activation's per-node inputs (mode, slope, table indices, gated half)."""
+    tables = sched_mod.distinct_tables(net)
+
+    def index(table: np.ndarray) -> int:
+        return next(k for k, t in enumerate(tables) if np.array_equal(t, table))
+
+    rows = []
+    for i, node in enumerate(net.nodes):
+        if node.activation not in ACTIVATION_MODES:
+            continue
+        indices = [index(t) for t in node.tables] + [0, 0]
+        rows.append(
+            {
+                "index": i,
+                "mode": ACTIVATION_MODES[node.activation],
+                "slope": _int16_literal(node.slope),
+                "table_a": indices[0],
+                "table_b": indices[1],
+                "half": node.out_channels if node.activation == "gated" else 0,
+            }
+        )
+    return rows
 
 
 def _net_context(net: Network, sched: sched_mod.Schedule) -> dict:
+    """Template values; the structure comes from ``sched.network`` (the model plus output
+    copies), the name and fingerprint from the model."""
+    hw = sched.network
     fmt = program_format(sched)
     g = sched.g
-    in_words = sched_mod.input_words(net, g)
+    in_words = program.input_words(net, g)
     pad = in_words * g * 16 - net.in_channels * 16
     # for a beat starting at channel v: the drain lane that lands in bank b, and its word
     bank_w = bits_for(g - 1)
-    max_channels = max(layer.out_channels for layer in net.layers)
+    max_channels = max(node.pre_channels for node in hw.nodes)
     routes = [
         [((b - v) % g, (v + (b - v) % g) // g) for b in range(g)] for v in range(max_channels)
     ]
+    node_ids = {node.name: i for i, node in enumerate(hw.nodes)}
+    written = [t for t in sched.tensors if t.index > 0]
+    slots = {t.index: k for k, t in enumerate(written)}
     return {
         "version": wavecomp.__version__,
         "name": net.name,
@@ -101,42 +153,95 @@ def _net_context(net: Network, sched: sched_mod.Schedule) -> dict:
         "latency": sched.latency_samples,
         "pc_w": bits_for(sched.program_length - 1),
         "prog_w": fmt.width,
-        "layer_w": fmt.layer_w,
-        "lag_w": fmt.lag_w,
+        "node_w": fmt.node_w,
+        "mem_w": max(1, fmt.mem_w),
+        "sel_w": fmt.sel_w,
+        "lagw_w": fmt.lagw_w,
         "word_w": fmt.word_w,
+        "operand_latency": program.FRONT_LATENCY - 3,
         "gid_w": fmt.gid_w,
         "ch_w": fmt.ch_w,
         "f": fmt.slices(),
         "n_groups": sched.n_groups,
-        "mac_latency": sched_mod.mac_latency(g),
+        "mac_latency": program.mac_latency(g),
         "in_words": in_words,
         "in_word_w": max(fmt.word_w, bits_for(in_words)),
         "in_latch_expr": f"{{{pad}'d0, in_data}}" if pad else "in_data",
         "in_channels": net.in_channels,
         "out_channels": net.out_channels,
-        "n_layers": len(net.layers),
         "bank_w": bank_w,
-        "routes": routes,
+        "routes": routes if written else [],
         "max_channels": max_channels,
         "d": sched.d,
-        "layers": [
-            {
-                "index": p.index,
-                "words": p.words,
-                "col_w": p.cache_columns.bit_length() - 1,
-                "span": p.span,
-            }
-            for p in sched.layers
+        "max_shift": sched.max_shift,
+        "unsigned_w": int(sched.unsigned_weights),
+        "tensors": [{"index": t.index, "slot": slots.get(t.index, 0)} for t in sched.tensors],
+        "memories": [_memory_context(m, sched, slots) for m in sched.memories],
+        "multi_mem": len(sched.memories) > 1,
+        "written": written,
+        "nodes": [{"index": p.index, "tau": p.tau} for p in sched.nodes],
+        "warm_w": bits_for(sched.latency_samples + 1),
+        "outputs": [
+            {"index": o, "node": node_ids[tensor], "channel": channel}
+            for o, (tensor, channel) in enumerate(hw.outputs)
         ],
+        "act": sched.has_activation_unit,
+        "act_latency": program.ACTIVATION_LATENCY,
+        "act_nodes": _activation_nodes(hw),
+        "n_tables": max(1, sched.n_tables),
+        "tbl_w": bits_for(max(1, sched.n_tables) - 1),
+        "gate_depth": max(1, sched.gate_depth),
+        "half_up": int(sched.rounding == "half_up"),
+        "rounding_constants": [
+            fixed.rounding_constant(sched.rounding, e) for e in range(sched.max_shift + 1)
+        ],
+        "table_file": TABLE_FILE,
         "program_file": PROGRAM_FILE,
         "weight_file": WEIGHT_FILE,
         "bias_file": BIAS_FILE,
     }
 
 
-def _q12_literal(value: float) -> str:
-    raw = int(wavecomp.fixed.to_q12(value))
+def _memory_context(mem: CacheMemory, sched: sched_mod.Schedule, slots: dict[int, int]) -> dict:
+    """One packed cache memory: its rings' constants as wc_cache_ptrs' packed parameters."""
+    plans = {t.index: t for t in sched.tensors}
+    rings = [plans[t] for t in mem.tensors]
+    addr_w = bits_for(mem.depth)
+
+    def packed(values: list[int]) -> str:  # ring t at [t*ADDR_W +: ADDR_W]: highest first
+        return "{" + ", ".join(f"{addr_w}'d{v}" for v in reversed(values)) + "}"
+
+    return {
+        "index": mem.index,
+        "style": mem.style,
+        "depth": mem.depth,
+        "addr_w": addr_w,
+        "n": len(rings),
+        "sel_w": bits_for(len(rings) - 1),
+        "names": ", ".join(t.name for t in rings),
+        "bases": packed(list(mem.bases)),
+        "sizes": packed([t.region for t in rings]),
+        "words": packed([t.used_words for t in rings]),
+        "spanws": packed([t.region for t in rings]),
+        "rings": [
+            {
+                "sel": sel,
+                "node": t.index - 1 if t.index else None,
+                "slot": slots.get(t.index, 0),
+            }
+            for sel, t in enumerate(rings)
+        ],
+        "input_sel": next((sel for sel, t in enumerate(rings) if t.index == 0), None),
+        "has_nodes": any(t.index for t in rings),
+    }
+
+
+def _int16_literal(raw: int) -> str:
     return f"16'sd{raw}" if raw >= 0 else f"-16'sd{-raw}"
+
+
+def _q12_literal(value: float) -> str:
+    return _int16_literal(int(fixed.to_q12(value)))
 
 
 def _core_context(net: Network, sched: sched_mod.Schedule) -> dict:
@@ -193,7 +298,8 @@ def generate(net: Network, sched: sched_mod.Schedule, out_dir: str | Path) -> Co
         (out_dir / name).write_text(text)
         images.append(out_dir / name)
     (out_dir / "schedule.json").write_text(json.dumps(sched.summary(), indent=2) + "\n")
-    library = tuple(resources.hdl_dir() / f"{name}.sv" for name in HDL_LIBRARY)
+    modules = HDL_LIBRARY + (ACTIVATION_MODULES if sched.has_activation_unit else ())
+    library = tuple(resources.hdl_dir() / f"{name}.sv" for name in modules)
     return CoreFiles(out_dir, net_sv, core_sv, tuple(images), library)
 
 

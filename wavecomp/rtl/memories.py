@@ -39,6 +39,10 @@ DP16KD_SHAPES = ((1, 16384), (2, 8192), (4, 4096), (9, 2048), (18, 1024))
 PDPW16KD_READ_SHAPE = (36, 512)
 """The wider read-only shape: its write port is always 36 bits, so Yosys uses it for ROMs."""
 BYTE_BITS = 9
+BLOCK_BITS = 16 * 1024
+"""A DP16KD's capacity at 16-bit words (1024 x 16)."""
+TABLE_WORDS = 1024
+"""Words per pwl table in hdl/wc_activation.sv's ROM: {L[i+1], L[i]} for i = 0..1023."""
 MUX_COST = 0.5
 READ_FIRST_EMULATION_COST = 6  # 3 points per write port, times FACTOR_EMU = 2
 
@@ -53,24 +57,26 @@ class Memory:
     rom: bool
     read_first: bool = False
     """A read may hit the address written in the same clock and must see the old word."""
+    style: str = "auto"
+    """``auto``: where Yosys finds it cheapest; ``block`` / ``distributed``: forced by the
+    ram_style attribute (the packed activation memories)."""
 
 
 def core_memories(sched: Schedule) -> list[Memory]:
-    """Every memory ``wavecomp_net`` has for ``sched`` (hdl/wc_act_cache.sv, wc_rom.sv)."""
+    """Every memory ``wavecomp_net`` has for ``sched`` (hdl/wc_cache_ram.sv, wc_rom.sv,
+    wc_activation.sv)."""
     mems = [
-        Memory(
-            f"cache {plan.index} bank {bank}",
-            16,
-            plan.cache_columns * plan.words,
-            rom=False,
-            read_first=plan.span == plan.cache_columns,
-        )
-        for plan in sched.layers
+        Memory(f"cache {mem.index} bank {bank}", 16, mem.depth, rom=False, style=mem.style)
+        for mem in sched.memories
         for bank in range(sched.g)
     ]
     mems.append(Memory("program", program_format(sched).width, sched.program_length, rom=True))
     mems.append(Memory("weights", sched.g * sched.q * 16, sched.program_length, rom=True))
-    mems.append(Memory("bias", sched.q * sched.acc_bits, sched.n_groups, rom=True))
+    mems.append(Memory("bias", sched.q * 16, sched.n_groups, rom=True))
+    if sched.n_tables:
+        mems.append(Memory("tables", 32, TABLE_WORDS * sched.n_tables, rom=True))
+    if sched.gate_depth:
+        mems.append(Memory("gate buffer", 16, sched.gate_depth, rom=False))
     return mems
 
 
@@ -100,6 +106,20 @@ def _block_ram(mem: Memory) -> tuple[float, int]:
     return best
 
 
+def lut_ram_units(mem: Memory) -> int:
+    """TRELLIS_DPR16X4s (16 words x 4 bits) of a RAM that is LUT RAM (0 otherwise)."""
+    if mem.rom or dp16kd_count(mem) or mem.style == "block":
+        return 0
+    if mem.style == "auto" and mem.width * mem.depth <= _lut_ram_cost(mem):
+        return 0  # logic
+    return math.ceil(mem.width / LUTRAM_WIDTH) * math.ceil(mem.depth / LUTRAM_DEPTH)
+
+
+def lut_ram_estimate(sched: Schedule) -> int:
+    """TRELLIS_DPR16X4s of the whole core."""
+    return sum(lut_ram_units(mem) for mem in core_memories(sched))
+
+
 def _lut_ram_cost(mem: Memory) -> float:
     deep = math.ceil(mem.depth / LUTRAM_DEPTH)
     units = math.ceil(mem.width / LUTRAM_WIDTH) * deep
@@ -107,7 +127,9 @@ def _lut_ram_cost(mem: Memory) -> float:
 
 
 def dp16kd_count(mem: Memory) -> int:
-    """DP16KDs Yosys uses for ``mem``: 0 when logic or LUT RAM is cheaper."""
+    """DP16KDs Yosys uses for ``mem``: 0 when logic or LUT RAM is cheaper (or forced)."""
+    if mem.style != "auto":
+        return _block_ram(mem)[1] if mem.style == "block" else 0
     cost = mem.width * mem.depth * LOGIC_COST_PER_BIT["rom" if mem.rom else "ram"]
     if not mem.rom:
         cost = min(cost, _lut_ram_cost(mem))
@@ -118,3 +140,28 @@ def dp16kd_count(mem: Memory) -> int:
 def dp16kd_estimate(sched: Schedule) -> int:
     """DP16KDs of the whole core (the memories; Yosys puts nothing else in block RAM)."""
     return sum(dp16kd_count(mem) for mem in core_memories(sched))
+
+
+def block_rams_by_kind(sched: Schedule) -> dict[str, int]:
+    """DP16KDs per kind of memory: activation caches, weights, program, bias, tables."""
+    out: dict[str, int] = {}
+    for mem in core_memories(sched):
+        kind = "activation caches" if mem.name.startswith("cache ") else mem.name
+        out[kind] = out.get(kind, 0) + dp16kd_count(mem)
+    return out
+
+
+def cache_bits(sched: Schedule) -> int:
+    """Bits the activation caches must hold: every tensor's span x channels x 16."""
+    return sum(t.span * t.channels * 16 for t in sched.tensors)
+
+
+def weight_bits(sched: Schedule) -> int:
+    """Bits the weights must hold: the model's MACs/sample x 16."""
+    return sched.macs_per_sample * 16
+
+
+def block_ram_efficiency(sched: Schedule) -> float:
+    """DP16KDs used x 16 kbit (their capacity at 16-bit words) / the bits the caches and
+    weights need: 1.0 is perfect packing."""
+    return sched.block_ram_estimate() * BLOCK_BITS / (cache_bits(sched) + weight_bits(sched))

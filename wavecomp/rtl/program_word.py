@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from wavecomp.schedule import Schedule, Step
+    from wavecomp.program import Step
+    from wavecomp.schedule import Schedule
 
 
 def bits_for(n: int) -> int:
@@ -20,23 +21,36 @@ def bits_for(n: int) -> int:
 
 @dataclass(frozen=True)
 class ProgramFormat:
-    """Bit layout of one program word (LSB first); the template slices with the same offsets."""
+    """Bit layout of one program word (LSB first); the template slices with the same offsets.
 
-    layer_w: int
-    lag_w: int
+    ``shift``, ``narrow``, ``wunsigned`` and ``mem`` are there only when some step needs them
+    (weight shifts, the activation unit, 2**15 identity weights, a second cache memory)."""
+
+    node_w: int
+    mem_w: int
+    sel_w: int
+    lagw_w: int
     word_w: int
     gid_w: int
     ch_w: int
+    shift_w: int = 0
+    narrow_w: int = 0
+    wunsigned_w: int = 0
 
     def fields(self) -> dict[str, tuple[int, int]]:
-        """name -> (lsb, width)."""
+        """name -> (lsb, width), fields of width 0 left out."""
         layout = [
             ("valid", 1),
             ("first", 1),
             ("last", 1),
             ("relu", 1),
-            ("layer", self.layer_w),
-            ("lag", self.lag_w),
+            ("narrow", self.narrow_w),
+            ("wunsigned", self.wunsigned_w),
+            ("shift", self.shift_w),
+            ("node", self.node_w),
+            ("mem", self.mem_w),
+            ("sel", self.sel_w),
+            ("lagw", self.lagw_w),
             ("word", self.word_w),
             ("group", self.gid_w),
             ("base", self.ch_w),
@@ -44,8 +58,9 @@ class ProgramFormat:
         ]
         out, lsb = {}, 0
         for name, width in layout:
-            out[name] = (lsb, width)
-            lsb += width
+            if width:
+                out[name] = (lsb, width)
+                lsb += width
         return out
 
     @property
@@ -59,21 +74,9 @@ class ProgramFormat:
         }
 
     def encode(self, step: Step) -> int:
-        values = {
-            "valid": int(step.valid),
-            "first": int(step.first),
-            "last": int(step.last),
-            "relu": int(step.relu),
-            "layer": step.layer,
-            "lag": step.lag,
-            "word": step.word,
-            "group": step.group,
-            "base": step.base,
-            "count": step.count,
-        }
         word = 0
         for name, (lsb, width) in self.fields().items():
-            value = values[name] if step.valid else 0
+            value = int(getattr(step, name)) if step.valid else 0
             assert 0 <= value < (1 << width), (name, value, width)
             word |= value << lsb
         return word
@@ -82,9 +85,14 @@ class ProgramFormat:
 def program_format(sched: Schedule) -> ProgramFormat:
     """The narrowest fields that hold every step of ``sched``'s program."""
     return ProgramFormat(
-        layer_w=bits_for(len(sched.layers) - 1),
-        lag_w=bits_for(max(p.span - 1 for p in sched.layers)),
-        word_w=bits_for(max(p.words - 1 for p in sched.layers)),
+        node_w=bits_for(len(sched.nodes) - 1),
+        mem_w=(len(sched.memories) - 1).bit_length(),
+        sel_w=bits_for(max(len(m.tensors) - 1 for m in sched.memories)),
+        lagw_w=bits_for(max((t.span - 1) * t.used_words for t in sched.tensors)),
+        word_w=bits_for(max(t.used_words - 1 for t in sched.tensors)),
         gid_w=bits_for(sched.n_groups - 1),
-        ch_w=bits_for(max(p.out_channels for p in sched.layers)),
+        ch_w=bits_for(max(n.pre_channels for n in sched.nodes)),
+        shift_w=2 if sched.max_shift else 0,
+        narrow_w=1 if sched.has_activation_unit else 0,
+        wunsigned_w=1 if sched.unsigned_weights else 0,
     )
