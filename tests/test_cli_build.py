@@ -6,11 +6,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from test_board_build import fake_toolchain, snapshot
 
+import wavecomp
 from wavecomp.cli import main
+from wavecomp.ir import ConvLayer, IOSpec, Network
 from wavecomp.output_dir import MARKER
 
 
@@ -31,7 +34,8 @@ def test_build_default_model_writes_bitstream_and_report(tmp_path: Path) -> None
     assert (out / "gateware" / "wavecomp_top.bit").stat().st_size > 50_000
     assert "Program the board" in (out / "report.md").read_text()
     assert [s["name"] for s in report["steps"]][3] == "RTL bit-exact check"
-    assert report["steps"][3]["outcome"].startswith("bit-exact (2000 samples")
+    rf = wavecomp.load().receptive_field  # the check covers a receptive field + 2,000 samples
+    assert report["steps"][3]["outcome"].startswith(f"bit-exact ({rf + 2000} samples")
 
 
 def test_unsupported_rate_is_named_before_any_tool_runs(tmp_path):
@@ -39,6 +43,25 @@ def test_unsupported_rate_is_named_before_any_tool_runs(tmp_path):
     assert result.exit_code != 0
     assert "codec configuration" in result.output and "48000" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_network_too_big_for_the_board_is_refused_before_any_tool_runs(tmp_path):
+    """8 layers of K=3, d=512, 16 channels: 2.1 Mbit of activation cache, more block RAM than
+    the Colorlight i5's 25F has at any core clock: refused at the schedule step, naming the
+    resource and the part that would fit, with no output folder."""
+    rng = np.random.default_rng(0)
+    layers = [
+        ConvLayer(f"l{i}", rng.integers(-99, 99, (3, 16, 16)).astype(np.int16),
+                  np.zeros(16, np.int16), 512)
+        for i in range(8)
+    ]  # fmt: skip
+    model = Network(layers, IOSpec.default(16, 16), name="long").save(tmp_path / "long.npz")
+    out = tmp_path / "b"
+    result = run("build", "--target", "ecp5", "--board", "colorlight-i5", "--out", out, model)
+    assert result.exit_code != 0
+    assert "schedule" in result.output and "block RAMs (DP16KD" in result.output
+    assert "LFE5U-25F has 56" in result.output and "LFE5U-85F" in result.output
+    assert "Traceback" not in result.output and not out.exists()
 
 
 def test_unknown_board_lists_the_known_ones(tmp_path):
@@ -62,7 +85,7 @@ def test_core_clock_choices_and_help():
     assert "--check-samples" in help_text and "0 skips it" in help_text
     assert "failed-builds/" in help_text and "YOSYS, NEXTPNR_ECP5, ECPPACK or ECPPLL" in help_text
     result = run("build", "--target", "ecp5", "--core-clock", "3")
-    assert result.exit_code != 0 and "'3' is not one of '1', '2', '4'" in result.output
+    assert result.exit_code != 0 and "'3' is not one of 'auto', '1', '2', '4'" in result.output
 
 
 def test_core_clock_with_emit_core_is_refused(tmp_path):

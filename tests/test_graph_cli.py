@@ -65,11 +65,13 @@ def test_sim_rtl_renders_a_graph_network_like_the_reference(tmp_path, graph_file
     files = {}
     for target in ("reference", "rtl"):
         out = tmp_path / f"{target}.wav"
-        r = run("sim", "--target", target, tmp_path / "in.wav", out, "--model", path)
+        r = run("sim", "--target", target, tmp_path / "in.wav", out, path)  # MODEL positional
         assert r.exit_code == 0, r.output
         files[target] = out.read_bytes()
     assert "rtl: " in r.output and "cycles/sample" in r.output
     assert files["rtl"] == files["reference"]
+    r = run("sim", tmp_path / "in.wav", tmp_path / "x.wav", path, "--model", path)
+    assert r.exit_code != 0 and "two models given" in r.output
 
 
 @pytest.mark.parametrize(

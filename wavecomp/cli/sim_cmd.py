@@ -42,7 +42,8 @@ def _parse_cv(values: tuple[str, ...]) -> dict[str, float]:
 )
 @click.argument("in_wav", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("out_wav", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--model", help=MODEL_HELP)
+@click.argument("model_arg", metavar="[MODEL]", required=False)
+@click.option("--model", help=MODEL_HELP + " (or give it as the third argument)")
 @click.option(
     "--cv",
     multiple=True,
@@ -82,6 +83,7 @@ def sim(
     target: str,
     in_wav: Path,
     out_wav: Path,
+    model_arg: str | None,
     model: str | None,
     cv: tuple[str, ...],
     rounding: str,
@@ -90,7 +92,8 @@ def sim(
     cycles_per_sample: int | None,
     submodel: int | None,
 ) -> None:
-    """Render IN_WAV through a model and write OUT_WAV (16-bit PCM).
+    """Render IN_WAV through MODEL (or --model; default: the shipped model) and write
+    OUT_WAV (16-bit PCM).
 
     \b
     WAV channel j feeds physical input jack j, scaled as the eurorack-pmod codec does
@@ -116,6 +119,9 @@ def sim(
         raise click.UsageError(
             f"--engine picks a reference implementation; --target {target} does not use one"
         )
+    if model_arg is not None and model is not None:
+        raise click.UsageError(f"two models given ({model_arg} and --model {model}): give one")
+    model = model_arg if model_arg is not None else model
     backends = {"cmsis": "the MCU backend (`--target cmsis`)"}
     net = load_model(model, backend=backends.get(target), submodel=submodel)
     options = dict(
