@@ -230,6 +230,7 @@ def run_nam(models: list[str], parts: list[str], speed: int) -> list[dict]:
                     "dp16kd_estimate": sched.block_ram_estimate(),
                     "block_ram_efficiency": round(memories.block_ram_efficiency(sched), 3),
                     "lut_ram": pnr.lut_ram,
+                    "lut_ram_estimate": memories.lut_ram_estimate(sched),
                     "luts": pnr.luts,
                     "ffs": pnr.ffs,
                     "fmax_mhz": pnr.fmax_mhz,
@@ -252,7 +253,8 @@ def markdown_nam(rows: list[dict], speed: int) -> str:
         "that uses at most 75% of the part's multipliers and block RAM). "
         "MULT18X18D: after place-and-route (the MAC array's G x Q plus the activation unit's). "
         "DP16KD: after synthesis (the schedule's estimate in brackets); efficiency = DP16KD x "
-        "16 kbit / (cache + weight bits). LUT-RAM: TRELLIS_DPR16X4 (16 x 4 bits each). "
+        "16 kbit / (cache + weight bits). LUT-RAM: TRELLIS_DPR16X4 (16 x 4 bits each) after "
+        "place-and-route (the schedule's estimate in brackets). "
         "MAC-slot util. = MACs/sample / (array multipliers x cycles/sample). Latency in samples.",
         "",
         "| model | MACs/sample | part | core clock | array | MULT18X18D | DP16KD (est.) "
@@ -269,7 +271,8 @@ def markdown_nam(rows: list[dict], speed: int) -> str:
         lines.append(
             head + f" {r['clock_mhz']:.3f} MHz ({r['core_clock_multiple']}x) | {r['array']} "
             f"| {r['mult18']} | {r['dp16kd']} ({r['dp16kd_estimate']}) "
-            f"| {r['block_ram_efficiency']:.2f} | {r['lut_ram']} | {r['luts']:,} | {r['ffs']:,} "
+            f"| {r['block_ram_efficiency']:.2f} | {r['lut_ram']} ({r['lut_ram_estimate']}) "
+            f"| {r['luts']:,} | {r['ffs']:,} "
             f"| {r['fmax_mhz']:.1f} / {r['clock_mhz']:.1f} MHz ({timing}) "
             f"| {r['cycles_used']} / {r['cycles_per_sample']} "
             f"| {100 * r['mac_slot_utilisation']:.1f}% | {r['latency_samples']} "
