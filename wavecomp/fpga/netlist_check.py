@@ -56,7 +56,7 @@ from wavecomp.ir import Network
 from wavecomp.output_dir import writing_folder
 from wavecomp.resources import ResourceError, sim_harness_dir
 from wavecomp.rtl.generate import copy_library, generate
-from wavecomp.rtl.render import BINARY, HARNESS, TOP, RtlModel, run_rtl
+from wavecomp.rtl.render import BINARY, HARNESS, TOP, RtlModel, channel_defines, run_rtl
 from wavecomp.rtl.verilator import RANDOM_STATE_BUILD_ARGS, verilator_env, verilator_path
 from wavecomp.stimulus import random_inputs
 from wavecomp.tools import ToolNotFoundError, require_tool
@@ -270,7 +270,7 @@ def verilate_netlist(net: Network, netlist: Path, folder: Path, library: CellLib
         "-o",
         BINARY,
         "-CFLAGS",
-        f"-DWC_IN_CHANNELS={net.in_channels} -DWC_OUT_CHANNELS={net.out_channels}",
+        channel_defines(net),
         *library.sources,
         str(netlist),
         HARNESS,

