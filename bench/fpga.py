@@ -1,17 +1,18 @@
 """FPGA core tables: multipliers, MAC-slot utilisation, memory, logic and Fmax.
 
     python bench/fpga.py [--table chain|nam|all] [--models a1_standard,...] [--parts 45F,...]
-                         [--out bench/results] [--speed 6] [--quick]
+                         [--out bench/results] [--speed 6] [--quick] [--fresh]
 
 chain table (fpga.md): the default waveshaper (1,536 MACs/sample) and two larger seeded nets
 (~10k and ~30k MACs/sample) on the LFE5U-85F at 256 cycles/sample (the eurorack-pmod's
 clk_256fs) and a 2x core clock (512). The rows per sample rate compare the Fmax with the clock
 the rate needs.
 
-nam table (fpga_nam.md): the default model and Neural Amp Modeler A1-standard, A1-lite,
+nam table (fpga_nam.md/.json): the default model and Neural Amp Modeler A1-standard, A1-lite,
 A1-nano, A2-Full and A2-Lite shapes (seeded weights of a trained capture's scale) on the 25F,
 45F and 85F at 48 kHz, each at the core clock ``--core-clock auto`` takes (the slowest that
-uses at most 75% of the part). A row that does not fit says which resource is short.
+uses at most 75% of the part). A row that does not fit says which resource is short. A run
+of some models or parts replaces their rows and keeps the others (``--fresh``: only these).
 
 Every fitting (model, budget) is scheduled for the fewest multipliers, then synthesised and
 placed-and-routed once (core only, in wc_synth_harness; yowasp-nextpnr is single-threaded: the
@@ -245,6 +246,22 @@ def run_nam(models: list[str], parts: list[str], speed: int) -> list[dict]:
     return rows
 
 
+def merge_nam(old: list[dict], new: list[dict]) -> list[dict]:
+    """The table with ``new`` rows replacing ``old`` ones of the same (model, part): a run of
+    a few models or parts (place-and-route of one NAM row takes minutes) keeps the rest."""
+    fresh = {(r["model"], r["part"]) for r in new}
+    rows = [r for r in old if (r["model"], r["part"]) not in fresh] + new
+    models = ["fpga", *NAM_PRESETS]
+    return sorted(
+        rows,
+        key=lambda r: (
+            models.index(r["model"]) if r["model"] in models else len(models),
+            r["model"],
+            NAM_PARTS.index(r["part"]) if r["part"] in NAM_PARTS else len(NAM_PARTS),
+        ),
+    )
+
+
 def markdown_nam(rows: list[dict], speed: int) -> str:
     lines = [
         f"# NAM-size graph cores at 48 kHz on the 25F, 45F and 85F (speed {speed}), core only",
@@ -296,6 +313,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("bench/results"))
     parser.add_argument("--speed", type=int, default=6, help="ECP5 speed grade (6, 7 or 8)")
     parser.add_argument("--quick", action="store_true", help="chain table: default model only")
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="nam table: start from no rows (default: replace the rows of the models and parts "
+        "run, keep the others of OUT/fpga_nam.json)",
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     if args.table in ("chain", "all"):
@@ -306,6 +329,9 @@ def main() -> None:
         (args.out / "fpga.json").write_text(json.dumps(rows, indent=2) + "\n")
     if args.table in ("nam", "all"):
         rows = run_nam(args.models.split(","), args.parts.split(","), args.speed)
+        table = args.out / "fpga_nam.json"
+        if table.is_file() and not args.fresh:
+            rows = merge_nam(json.loads(table.read_text()), rows)
         text = markdown_nam(rows, args.speed)
         print(text)
         (args.out / "fpga_nam.md").write_text(text)

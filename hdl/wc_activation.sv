@@ -5,20 +5,23 @@
 // stores s = pwl(table_a, p) in gate-buffer entry ch and shows nothing, channel ch >= in_half
 // shows y = clamp((buf[ch-in_half] * pwl(table_b, p) + R0) >>> 12) as out_ch = ch-in_half.
 // pwl(L, p): u = p + 32768, i = u >> 6, f = u & 63, L[i] + (((L[i+1]-L[i])*f + r) >>> 6).
-// HALF_UP = 1: R0 = 2048, r = 32; HALF_UP = 0: R0 = r = 0. Table t, word i of TABLE_FILE is
-// {L_t[i+1], L_t[i]}. A gated node's first-half channels come before its second-half ones
-// (the next cycle is soon enough). Needs GATE_DEPTH <= 2**CH_W and table indices < N_TABLES.
+// HALF_UP = 1: R0 = 2048, r = 32; HALF_UP = 0: R0 = r = 0. Tables (wc_table_rom): TABLE_FILE
+// word t*1024 + i = L_t[i] (16-bit hex, i < 1024), TABLE_ENDS[16*t +: 16] = L_t[1024]. A gated
+// node's first-half channels come before its second-half ones (the next cycle is soon enough).
+// Needs GATE_DEPTH <= 2**CH_W and table indices < N_TABLES.
 // Timing: LATENCY = 7 in every mode, counted like wc_drain/wc_delay: a beat with in_valid=1
 // in cycle c (sampled by the clock edge that ends cycle c) shows on out_* in cycle c+7, right
 // after the 7th edge (out_valid=1, out_ch, out_y, out_tag = in_tag of that beat). A gated
 // first half, a bubble or a beat cut by rst gives out_valid=0 in its cycle c+7 (out_ch, out_y,
 // out_tag don't-care). rst clears the valid bits only: beats sampled by an edge with rst=1 or
-// by the 6 edges before it are dropped. Stages (after edge k): 1 table ROM (block RAM) read,
-// 2 ROM output register, 3 L[i+1]-L[i], 4 interpolation product (MULT18X18D), 5 sum; gate
-// buffer (distributed RAM) write/read, 6 shared leaky/gate product (MULT18X18D), 7 clamp.
+// by the 6 edges before it are dropped. Stages (after edge k): 1 table ROM read (block RAM,
+// L[i] and L[i+1] on its two ports), 2 ROM output register, 3 L[i+1]-L[i], 4 interpolation
+// product (MULT18X18D), 5 sum; gate buffer (distributed RAM) write/read, 6 shared leaky/gate
+// product (MULT18X18D), 7 clamp.
 module wc_activation #(
     parameter N_TABLES = 1,
     parameter TABLE_FILE = "",
+    parameter [N_TABLES*16-1:0] TABLE_ENDS = 0,  // L_t[1024] at [16*t +: 16]
     parameter TBL_W = 1,
     parameter CH_W = 1,
     parameter TAG_W = 1,
@@ -44,23 +47,18 @@ module wc_activation #(
     /* verilator lint_off UNUSEDPARAM */
     localparam LATENCY = 7;  // for readers and generators: the timing above
     /* verilator lint_on UNUSEDPARAM */
-    localparam ROM_AW = 10 + $clog2(N_TABLES);
     localparam GB_AW = GATE_DEPTH > 1 ? $clog2(GATE_DEPTH) : 1;
     localparam signed [31:0] R0 = HALF_UP ? 32'sd2048 : 32'sd0;
     localparam [5:0] R_PWL = HALF_UP ? 6'd32 : 6'd0;
     localparam [1:0] LEAKY = 2'd1, PWL = 2'd2, GATED = 2'd3;
 
-    // ---- stage 1: table ROM read; the gate half reads table_b ------------------------------
-    reg [31:0] rom [0:N_TABLES*1024-1];
-    initial begin  // memory image only; no logic state is initialised here
-        if (TABLE_FILE != "") $readmemh(TABLE_FILE, rom);
-    end
+    // ---- stages 1-2: table ROM read, output register; the gate half reads table_b ------------
     wire gate_half = (in_mode == GATED) && (in_ch >= in_half);
-    /* verilator lint_off UNUSEDSIGNAL */  // table bits above ROM_AW (TBL_W > log2 N_TABLES)
-    wire [TBL_W+9:0] rom_index = {gate_half ? in_table_b : in_table_a, ~in_p[15], in_p[14:6]};
-    /* verilator lint_on UNUSEDSIGNAL */
-    reg [31:0] rom_q1, rom_q2;
-    always_ff @(posedge clk) rom_q1 <= rom[rom_index[ROM_AW-1:0]];
+    wire signed [15:0] low2, high2;  // L[i], L[i+1] after edge 2
+    wc_table_rom #(.N_TABLES(N_TABLES), .TABLE_FILE(TABLE_FILE), .TBL_W(TBL_W),
+                   .TABLE_ENDS(TABLE_ENDS)) u_rom (
+        .clk(clk), .table_i(gate_half ? in_table_b : in_table_a), .i({~in_p[15], in_p[14:6]}),
+        .low(low2), .high(high2));
 
     // ---- control, stage k at [(k-1)*CW +: CW]: {store (a gated first half), mode, ch (out_ch,
     // or a first half's buffer entry), tag}; v: the valid bits, the only state rst clears ----
@@ -74,10 +72,8 @@ module wc_activation #(
         if (rst) v <= '0;
         else v <= {v[5:1], in_valid};
         ctrl <= {ctrl[5*CW-1:0], ctrl_in};
-        {p1, slope1} <= {in_p, in_slope};
-        {p2, slope2} <= {p1, slope1};
-        {p3, slope3} <= {p2, slope2};
-        {p4, slope4} <= {p3, slope3};
+        {p4, slope4, p3, slope3, p2, slope2, p1, slope1} <=
+            {p3, slope3, p2, slope2, p1, slope1, in_p, in_slope};
     end
     /* verilator lint_off UNUSEDSIGNAL */  // not every field is used in every stage
     wire [CW-1:0] ctrl4 = ctrl[3*CW +: CW], ctrl5 = ctrl[4*CW +: CW], ctrl6 = ctrl[5*CW +: CW];
@@ -89,13 +85,12 @@ module wc_activation #(
     wire [TAG_W-1:0] tag6 = ctrl6[TAG_W-1:0];
     wire [GB_AW-1:0] entry4 = ch4[GB_AW-1:0];
 
-    // ---- stages 2-5: ROM output register, L[i+1] - L[i], product, interpolated value g ------
+    // ---- stages 3-5: L[i+1] - L[i], product, interpolated value g -----------------------------
     reg signed [16:0] diff3;
     reg signed [23:0] base3, base4, prod4;  // base = (L[i] << 6) + r
     always_ff @(posedge clk) begin
-        rom_q2 <= rom_q1;
-        diff3 <= $signed({rom_q2[31], rom_q2[31:16]}) - $signed({rom_q2[15], rom_q2[15:0]});
-        base3 <= $signed({{2{rom_q2[15]}}, rom_q2[15:0], R_PWL});
+        diff3 <= $signed({high2[15], high2}) - $signed({low2[15], low2});
+        base3 <= $signed({{2{low2[15]}}, low2, R_PWL});
         prod4 <= diff3 * $signed({1'b0, p3[5:0]});  // f = u & 63 = p & 63
         base4 <= base3;
     end

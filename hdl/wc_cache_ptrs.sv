@@ -10,21 +10,9 @@
 // filling a whole power-of-two memory needs that one extra bit). W_t >= 1, SIZE_t >= W_t,
 // SPANW_t = span_t * W_t with 1 <= span_t <= COLS_t. Other values are undefined behaviour.
 //
-// The pointer state of tensor t, as it behaves (absolute word addresses):
-//   newest_t  start of the newest committed column;
-//   pend_t    start of the pending column: newest_t + W_t, or BASE_t where that reaches
-//             BASE_t + SIZE_t (with COLS_t columns the pending column is the oldest one);
-//   countw_t  committed words since reset, (columns committed) * W_t saturating at SPANW_t.
-// rst (synchronous, wins over commit): pend_t = BASE_t (the first column written after a reset
-// is column 0), newest_t = BASE_t + SIZE_t - W_t (the last column: never read unzeroed, since
-// countw_t = 0), countw_t = 0. Memory contents are never cleared: a read of a column not
-// written since reset is zeroed through countw (rzero).
-// commit[t] (any number of tensors per cycle): newest_t <= pend_t, pend_t advances one column
-// (wrapping), countw_t <= min(countw_t + W_t, SPANW_t).
-// Registers actually kept per tensor: pend_t and full_t (pend_t has wrapped since reset), 1 +
-// ADDR_W flip-flops: newest_t = pend_t - W_t (BASE_t + SIZE_t - W_t when pend_t = BASE_t), and
-// countw_t = SPANW_t if full_t, else min(pend_t - BASE_t, SPANW_t) (before the first wrap
-// pend_t - BASE_t is the number of words committed; once full, that number is >= SIZE_t).
+// Pointer state of tensor t: a wc_ring_ptr (its header is the contract; commit[t], any number
+// per cycle; rst wins): pend_t, newest_t, countw_t, with registers pend_t and full_t (the read
+// path's inputs). Memory is never cleared: columns not written since reset read 0 via rzero.
 //
 // Read (re, rsel = tensor t < N, rlagw = lag in words, rword < W_t): the word rword of the
 // column rlagw / W_t columns older than the newest one:
@@ -42,9 +30,8 @@
 // rvalid is 0 in cycles whose edge brought no read; raddr and rzero are then stale. rst cancels
 // reads in flight: a request sampled at a rst edge is dropped, and so is one whose second edge
 // (e+1) is a rst edge. rvalid is 0 after a rst edge.
-//   stage 1 (edge e):   the rsel mux of pend/full (nothing after it in this stage) and the
-//                       rsel-indexed constants combined with rlagw/rword;
-//   stage 2 (edge e+1): wrap and zero compares, the two candidate addresses, select.
+//   stage 1 (edge e): the rsel mux of pend/full (nothing after it) and the rsel constants
+//   combined with rlagw/rword; stage 2 (edge e+1): compares, candidate addresses, select.
 //
 // Write (wsel = tensor t < N; bank b's word index wword lane b, [b*WORD_W +: WORD_W], < W_t):
 //   waddr lane b = pend_t + wword lane b, combinational from the registered pointers (so a
@@ -84,81 +71,42 @@ module wc_cache_ptrs #(
   // width of the compares (BASE + W + rlagw, no overflow) and of the zero-extensions
   localparam MAX_W0 = (AW > LAG_W) ? AW : LAG_W;
   localparam CMP_W = ((MAX_W0 > WORD_W) ? MAX_W0 : WORD_W) + 1;
-
-  // ---- per tensor: pointer registers, and the constants the read path indexes by rsel ------
-  wire [N*AW-1:0] pend_all;
-  wire [N*(AW+1)-1:0] pf_all;  // {full_t, pend_t}: one lane for the read mux
-  wire [N*CMP_W-1:0] base_k;  // BASE_t
-  wire [N*CMP_W-1:0] basew_k;  // BASE_t + W_t
-  wire [N*CMP_W-1:0] spanw_k;  // SPANW_t
-  wire [N*AW-1:0] w_k;  // W_t
-  wire [N*AW-1:0] smw_k;  // SIZE_t - W_t
-  genvar t;
+  localparam XW = CMP_W - AW;  // zero bits that extend an AW-bit value to CMP_W
+  // ---- per tensor: the ring's pointers, and the constants the read path indexes by rsel ----
+  wire [N*(AW+1)-1:0] pf_all;  // {full_t, pend_t}: one lane for the read and write muxes
+  wire [N*CMP_W-1:0] base_k, basew_k, spanw_k;  // BASE_t, BASE_t + W_t, SPANW_t
+  wire [N*AW-1:0] w_k, smw_k;  // W_t, SIZE_t - W_t
   generate
-    for (t = 0; t < N; t = t + 1) begin : g_tensor
-      localparam [AW-1:0] BASE_T = BASES[t*AW+:AW];
-      localparam [AW-1:0] SIZE_T = SIZES[t*AW+:AW];
-      localparam [AW-1:0] W_T = WORDS[t*AW+:AW];
-      localparam [AW-1:0] SPANW_T = SPANWS[t*AW+:AW];
-      localparam [AW-1:0] LAST_T = BASE_T + SIZE_T - W_T;  // start of the last column
-      localparam [CMP_W-1:0] BASE_X = {{(CMP_W - AW) {1'b0}}, BASE_T};
-      localparam [CMP_W-1:0] W_X = {{(CMP_W - AW) {1'b0}}, W_T};
-
-      reg [AW-1:0] pend;
-      reg full;
-      always @(posedge clk) begin
-        if (rst) begin
-          pend <= BASE_T;
-          full <= 1'b0;
-        end else if (commit[t]) begin
-          if (pend == LAST_T) begin
-            pend <= BASE_T;
-            full <= 1'b1;
-          end else begin
-            pend <= pend + W_T;
-          end
-        end
-      end
-
-      assign pend_all[t*AW+:AW] = pend;
-      assign pf_all[t*(AW+1)+:AW+1] = {full, pend};
-      assign base_k[t*CMP_W+:CMP_W] = BASE_X;
-      assign basew_k[t*CMP_W+:CMP_W] = BASE_X + W_X;
-      assign spanw_k[t*CMP_W+:CMP_W] = {{(CMP_W - AW) {1'b0}}, SPANW_T};
+    for (genvar t = 0; t < N; t = t + 1) begin : g_tensor
+      localparam [AW-1:0] BASE_T = BASES[t*AW+:AW], SIZE_T = SIZES[t*AW+:AW];
+      localparam [AW-1:0] W_T = WORDS[t*AW+:AW], SPANW_T = SPANWS[t*AW+:AW];
+      /* verilator lint_off PINCONNECTEMPTY */  // newest/countw: what pend/full stand for
+      wc_ring_ptr #(.BASE(BASE_T), .SIZE(SIZE_T), .W(W_T), .SPANW(SPANW_T), .ADDR_W(AW)) u_ring (
+          .clk(clk), .rst(rst), .commit(commit[t]), .pend(pf_all[t*(AW+1)+:AW]),
+          .full(pf_all[t*(AW+1)+AW]), .newest(), .countw());
+      /* verilator lint_on PINCONNECTEMPTY */
+      assign base_k[t*CMP_W+:CMP_W] = {{XW{1'b0}}, BASE_T};
+      assign basew_k[t*CMP_W+:CMP_W] = {{XW{1'b0}}, BASE_T} + {{XW{1'b0}}, W_T};
+      assign spanw_k[t*CMP_W+:CMP_W] = {{XW{1'b0}}, SPANW_T};
       assign w_k[t*AW+:AW] = W_T;
       assign smw_k[t*AW+:AW] = SIZE_T - W_T;
     end
   endgenerate
-
   // ---- write addresses: pend[wsel] + wword lane b -----------------------------------------
-  wire [AW-1:0] pend_w = pend_all[wsel*AW+:AW];
-  genvar b;
+  wire [AW-1:0] pend_w = pf_all[wsel*(AW+1)+:AW];
   generate
-    for (b = 0; b < BANKS; b = b + 1) begin : g_bank
-      reg [CMP_W-1:0] word_x;  // wword lane b zero-extended (only its low AW bits matter)
-      always @* begin
-        word_x = '0;
-        word_x[WORD_W-1:0] = wword[b*WORD_W+:WORD_W];
-      end
+    for (genvar b = 0; b < BANKS; b = b + 1) begin : g_bank
+      wire [CMP_W-1:0] word_x = {{(CMP_W - WORD_W) {1'b0}}, wword[b*WORD_W+:WORD_W]};  // lane b
       assign waddr[b*AW+:AW] = pend_w + word_x[AW-1:0];
       wire unused_word_x = &{1'b0, word_x[CMP_W-1:AW]};  // 0 for valid word indices (< W_t)
     end
   endgenerate
-
   // ---- read stage 1: the rsel muxes, and the rsel constants combined with rlagw/rword ------
-  reg [CMP_W-1:0] lag_c;  // rlagw zero-extended
-  reg [CMP_W-1:0] word_c;  // rword zero-extended
-  always @* begin
-    lag_c = '0;
-    lag_c[LAG_W-1:0] = rlagw;
-    word_c = '0;
-    word_c[WORD_W-1:0] = rword;
-  end
-  // address arithmetic is mod 2**AW (the true result fits in AW bits)
-  wire [AW-1:0] lag_a = lag_c[AW-1:0];
+  wire [CMP_W-1:0] lag_c = {{(CMP_W - LAG_W) {1'b0}}, rlagw};  // rlagw zero-extended
+  wire [CMP_W-1:0] word_c = {{(CMP_W - WORD_W) {1'b0}}, rword};  // rword zero-extended
+  wire [AW-1:0] lag_a = lag_c[AW-1:0];  // address arithmetic is mod 2**AW (results fit)
   wire [AW-1:0] word_a = word_c[AW-1:0];
   wire unused_word_c = &{1'b0, word_c[CMP_W-1:AW]};  // 0 for valid word indices (< W_t)
-
   reg v1;  // stage 1 holds a read
   reg [AW-1:0] p1;  // pend[rsel]
   reg f1;  // full[rsel]
@@ -168,8 +116,7 @@ module wc_cache_ptrs #(
   reg [AW-1:0] k1;  // W + rlagw - rword         -> no wrap: pend - k1
   reg [AW-1:0] sk1;  // SIZE - W - rlagw + rword -> wrap:    pend + sk1
   always @(posedge clk) begin
-    if (rst) v1 <= 1'b0;
-    else v1 <= re;
+    v1 <= re && !rst;
     if (re) begin
       {f1, p1} <= pf_all[rsel*(AW+1)+:AW+1];
       bl1  <= base_k[rsel*CMP_W+:CMP_W] + lag_c;
@@ -179,16 +126,10 @@ module wc_cache_ptrs #(
       sk1  <= smw_k[rsel*AW+:AW] - lag_a + word_a;
     end
   end
-
   // ---- read stage 2: compares, candidate addresses, select -----------------------------------
-  reg [CMP_W-1:0] p1_c;
-  always @* begin
-    p1_c = '0;
-    p1_c[AW-1:0] = p1;
-  end
+  wire [CMP_W-1:0] p1_c = {{XW{1'b0}}, p1};
   always @(posedge clk) begin
-    if (rst) rvalid <= 1'b0;
-    else rvalid <= v1;
+    rvalid <= v1 && !rst;
     if (v1) begin
       raddr <= (p1_c < bwl1) ? p1 + sk1 : p1 - k1;
       rzero <= zs1 || (!f1 && (p1_c <= bl1));

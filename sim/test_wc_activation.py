@@ -15,10 +15,12 @@ rst = 1 are dropped. Every output is checked in every cycle.
 
 Tables: ``make_tables(n, seed)`` builds them from a seed (table t: t % 3 = 0 arbitrary int16
 with -32768/32767 knots and full-scale jumps between neighbours, 1 monotone tanh-like, 2
-monotone sigmoid-like); the pytest side writes them with ``write_table_image`` into the build
-folder, passes the path as TABLE_FILE and the seed in $WC_ACT_TABLE_SEED; this bench rebuilds
-the same tables from the seed (it never reads the file), so a wrong image load, word order or
-half order shows up as a mismatch.
+monotone sigmoid-like); the pytest side writes L[0..1023] with ``write_table_image`` into the
+build folder, passes the path as TABLE_FILE, the last knots L[1024] as TABLE_ENDS
+(``table_ends``) and the seed in $WC_ACT_TABLE_SEED; this bench rebuilds the same tables from
+the seed (it never reads the file), so a wrong image load, word order, knot pair or last knot
+shows up as a mismatch (every table's L[1024] differs from its L[0], the word port B wraps to
+in the last segment).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from cocotb.triggers import FallingEdge
 SEED = 0x5EC0_000A
 LATENCY = 7
 TABLE_SEED_ENV = "WC_ACT_TABLE_SEED"
-KNOTS = 1025  # L[0..1024]; word i of a table holds L[i] and L[i+1]
+KNOTS = 1025  # L[0..1024]: L[0..1023] in TABLE_FILE, L[1024] in TABLE_ENDS
 SPECIAL_P = (-32768, -32767, -1, 0, 1, 32767)
 SPECIAL_SLOPES = (-32768, 32767, 0, 1, -1, 4096, -4096, 410)
 PASS, LEAKY, PWL, GATED = 0, 1, 2, 3
@@ -54,7 +56,8 @@ def knot_x(i: int) -> float:
 
 def arbitrary_table(rng: random.Random) -> list[int]:
     """Runs of full-range noise, alternating extremes, small values, constants and ramps, with
-    -32768/32767 knots at both ends and full-scale jumps between neighbours."""
+    -32768/32767 knots at both ends and full-scale jumps between neighbours (L[1024] = 32767,
+    L[0] = -32768)."""
     table: list[int] = []
     while len(table) < KNOTS:
         n = rng.randint(1, 40)
@@ -72,7 +75,7 @@ def arbitrary_table(rng: random.Random) -> list[int]:
             run = [a + (b - a) * k // n for k in range(n)]
         table += run
     table = table[:KNOTS]
-    table[0], table[1], table[-2], table[-1] = -32768, 32767, 32767, -32768
+    table[0], table[1], table[-2], table[-1] = -32768, 32767, -32768, 32767
     return table
 
 
@@ -96,13 +99,14 @@ def make_tables(n_tables: int, seed: int) -> list[list[int]]:
 
 
 def write_table_image(path: Path, tables: list[list[int]]) -> None:
-    """$readmemh image: word t*1024 + i = {L_t[i+1], L_t[i]} as 8 hex digits."""
-    words = [
-        ((table[i + 1] & 0xFFFF) << 16) | (table[i] & 0xFFFF)
-        for table in tables
-        for i in range(KNOTS - 1)
-    ]
-    path.write_text("".join(f"{w:08x}\n" for w in words))
+    """$readmemh image: word t*1024 + i = L_t[i] (i < 1024) as 4 hex digits."""
+    path.write_text("".join(f"{v & 0xFFFF:04x}\n" for table in tables for v in table[:-1]))
+
+
+def table_ends(tables: list[list[int]]) -> str:
+    """The TABLE_ENDS literal: L_t[1024] at [16*t +: 16]."""
+    packed = sum((table[-1] & 0xFFFF) << (16 * t) for t, table in enumerate(tables))
+    return f"{16 * len(tables)}'h{packed:x}"
 
 
 # ---- the model ----------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from test_board_build import fake_toolchain, snapshot
 
 import wavecomp
 from wavecomp.cli import main
+from wavecomp.frontend.nam_presets import random_capture
 from wavecomp.ir import ConvLayer, IOSpec, Network
 from wavecomp.output_dir import MARKER
 
@@ -61,6 +62,23 @@ def test_a_network_too_big_for_the_board_is_refused_before_any_tool_runs(tmp_pat
     assert result.exit_code != 0
     assert "schedule" in result.output and "block RAMs (DP16KD" in result.output
     assert "LFE5U-25F has 56" in result.output and "LFE5U-85F" in result.output
+    assert "Traceback" not in result.output and not out.exists()
+
+
+@pytest.mark.slow
+def test_a_nam_capture_too_big_for_the_board_names_the_nam_sizes_that_fit(tmp_path):
+    """An A1-standard capture (812 kbit of caches) on the Colorlight i5 (25F): refused at the
+    schedule step with the part that fits and the NAM architectures that fit the 25F (their
+    shapes scheduled; A1-lite/A2-lite fit the 25F in bench/results/fpga_nam.md)."""
+    capture = tmp_path / "std.nam"
+    capture.write_text(json.dumps(random_capture("a1_standard", 3)))
+    out = tmp_path / "b"
+    result = run("build", "--target", "ecp5", "--board", "colorlight-i5", "--out", out, capture)
+    assert result.exit_code != 0
+    message = " ".join(result.output.split())
+    assert "LFE5U-25F has 56" in message and "a bigger part: LFE5U-45F" in message
+    fits = message.split("NAM architectures that fit the LFE5U-25F: ")[1].split(" (retrain")[0]
+    assert fits.split(", ") == ["A1-lite", "A1-feather", "A1-nano", "A2-lite"]
     assert "Traceback" not in result.output and not out.exists()
 
 

@@ -1,9 +1,11 @@
-"""cocotb benches for the packed activation caches: hdl/wc_cache_ptrs.sv (pointer file and
-address arithmetic), hdl/wc_cache_ram.sv (banked RAM with zeroing), and both together driven
-like a set of rings (a wrapper written into the build folder by sim/test_wc_cache_ptrs.py).
+"""cocotb benches for the packed activation caches: hdl/wc_ring_ptr.sv (one ring's pointer
+state), hdl/wc_cache_ptrs.sv (pointer file of wc_ring_ptrs and address arithmetic),
+hdl/wc_cache_ram.sv (banked RAM with zeroing), and both together driven like a set of rings
+(a wrapper written into the build folder by sim/test_wc_cache_ptrs.py).
 
-Each parameter set is its own Verilator build; the layout of the rings goes to the bench as
-JSON in $WC_CACHE_LAYOUT (the bench checks the scalar parameters against it). Run with
+Each parameter set is its own Verilator build; the layout of the rings (or the one ring) goes
+to the bench as JSON in $WC_CACHE_LAYOUT ($WC_RING_PARAMS; the bench checks the parameters
+it can read back against it). Run with
 ``python -m pytest tests/test_hdl_cache.py -q -x``.
 """
 
@@ -18,8 +20,28 @@ from test_wc_cache_ptrs import (
     random_layout,
     write_e2e_source,
 )
+from test_wc_ring_ptr import RING_ENV, Ring
 
 from wavecomp.rtl.verilator import hdl_sources
+
+RINGS = {
+    # W = 1, COLS = 1: every commit wraps (pend = newest = BASE)
+    "W1_C1": Ring(base=0, words=1, cols=1, span=1, addr_w=1),
+    # the same at BASE = 1: BASE + SIZE = 2**ADDR_W
+    "W1_C1_B1_top": Ring(base=1, words=1, cols=1, span=1, addr_w=1),
+    # SIZE = 2, a power of two (ADDR_W = clog2(SIZE + 1)); SPANW = 1 < SIZE
+    "W1_C2_S1": Ring(base=0, words=1, cols=2, span=1, addr_w=2),
+    # BASE > 0, SPANW = 12 < SIZE = 21, the ring ends below 2**ADDR_W
+    "W3_C7_S4_B9": Ring(base=9, words=3, cols=7, span=4, addr_w=5),
+    # SIZE = 16, a power of two filling words 0..15 (ADDR_W = 5 holds SIZE), SPANW = SIZE
+    "W2_C8_pow2": Ring(base=0, words=2, cols=8, span=8, addr_w=5),
+    # BASE > 0 and BASE + SIZE = 2**ADDR_W, SPANW = SIZE
+    "W5_C3_B17_top": Ring(base=17, words=5, cols=3, span=3, addr_w=5),
+    # COLS = 1 with W > 1, at the top of the address space
+    "W4_C1_B12_top": Ring(base=12, words=4, cols=1, span=1, addr_w=4),
+    # W = 1, 40 columns, span 1, wide address
+    "W1_C40_S1_B3": Ring(base=3, words=1, cols=40, span=1, addr_w=7),
+}
 
 PTRS_LAYOUTS = {
     # one tensor, one column of one word (K = 1, C <= BANKS): every commit wraps
@@ -64,12 +86,26 @@ RAM_PARAMS = [
 ]
 
 
+@pytest.mark.parametrize("name", list(RINGS))
+def test_wc_ring_ptr(name: str) -> None:
+    ring = RINGS[name]
+    ring.check()
+    run_bench(
+        toplevel="wc_ring_ptr",
+        sources=hdl_sources("wc_ring_ptr"),
+        test_module="test_wc_ring_ptr",
+        build_dir=BUILD_ROOT / f"wc_ring_ptr_{name}",
+        parameters=ring.params(),
+        extra_env={RING_ENV: ring.to_json()},
+    )
+
+
 @pytest.mark.parametrize("name", list(PTRS_LAYOUTS))
 def test_wc_cache_ptrs(name: str) -> None:
     lay = PTRS_LAYOUTS[name]
     run_bench(
         toplevel="wc_cache_ptrs",
-        sources=hdl_sources("wc_cache_ptrs"),
+        sources=hdl_sources("wc_cache_ptrs", "wc_ring_ptr"),
         test_module="test_wc_cache_ptrs",
         build_dir=BUILD_ROOT / f"wc_cache_ptrs_{name}",
         parameters=lay.ptrs_params(),
@@ -100,7 +136,7 @@ def test_wc_cache_end_to_end(name: str) -> None:
     wrapper = write_e2e_source(build_dir / f"{E2E_TOP}.sv")
     run_bench(
         toplevel=E2E_TOP,
-        sources=[*hdl_sources("wc_cache_ptrs", "wc_cache_ram"), wrapper],
+        sources=[*hdl_sources("wc_cache_ptrs", "wc_ring_ptr", "wc_cache_ram"), wrapper],
         test_module="test_wc_cache_ptrs",
         build_dir=build_dir,
         parameters={**lay.ptrs_params(), "DEPTH": lay.depth, "STYLE": f'"{style}"'},

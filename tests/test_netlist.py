@@ -115,12 +115,12 @@ def test_a_flipped_table_word_fails_the_check(
     net, sched = graph_case()
     x = random_inputs(N_SAMPLES, net.in_channels, seed=DEFAULT_SEED)
     k, i, first_read = busiest_table_segment(net, x, sched.rounding, monkeypatch)
-    word = k * 1024 + i  # word i of table k: {L[i+1], L[i]}; flip bit 14 of L[i]
+    word = k * 1024 + i  # word i of table k: its knot L[i]; flip bit 14
 
     def flip(core: Path) -> None:
         image = core / TABLE_FILE
         words = image.read_text().split()
-        words[word] = f"{int(words[word], 16) ^ (1 << 14):08x}"
+        words[word] = f"{int(words[word], 16) ^ (1 << 14):04x}"
         image.write_text("".join(f"{w}\n" for w in words))
 
     work = tmp_path / "mutant"

@@ -19,15 +19,14 @@ from wavecomp.ir import INPUT, ConvSource, Network
 
 LUTRAM_WORDS = 64
 """A cache memory this deep (words per bank) or less is LUT RAM: cheaper than a DP16KD."""
-LUTRAM_SPILL_WORDS = 768
-LUTRAM_SPILL_SHARE = 0.1
-"""Small rings move from block RAM into LUT RAM when that saves a DP16KD per bank (the block
-memory's last block would be partly empty), up to LUTRAM_SPILL_WORDS per bank and a tenth of
-the memory: LUT RAM takes the tail of a big memory (NAM-size caches, where block RAM is the
-scarce resource: A1-standard's 739-word tail costs ~750 TRELLIS_DPR16X4 and saves 4 DP16KD),
-never a small memory whole."""
 BLOCK_WORDS = 1024
 """Words of one DP16KD at 16 (18) bits."""
+LUTRAM_SPILL_SHARE = 0.15
+"""Small rings move from block RAM into LUT RAM when that saves a DP16KD per bank (the block
+memory's last block would be partly empty), up to a block's words per bank and this share of
+the memory: LUT RAM takes the tail of a big memory (NAM-size caches, where block RAM is the
+scarce resource: A1-standard's 739-word tail costs ~750 TRELLIS_DPR16X4 and saves 4 DP16KD,
+A2-Lite's 801-word tail ~600 and saves 3), never a small memory whole."""
 
 
 @dataclass(frozen=True)
@@ -101,7 +100,7 @@ def plan_memories(tensors: list[TensorPlan]) -> list[CacheMemory]:
                 break
             spill.append(t)
             moved += t.region
-        if moved < partial or moved > min(LUTRAM_SPILL_WORDS, LUTRAM_SPILL_SHARE * total):
+        if moved < partial or moved > min(BLOCK_WORDS, LUTRAM_SPILL_SHARE * total):
             spill = []
     block = [t for t in tensors if t not in spill]
     if not block:

@@ -41,6 +41,15 @@ class ScheduleError(WavecompError, ValueError):
     """The network does not fit the budget; the message says what would."""
 
 
+class BlockRamShortError(ScheduleError):
+    """The caches and ROMs need more block RAM than the part has, at every array shape tried:
+    a faster clock does not help, a bigger part or a smaller model does."""
+
+    def __init__(self, message: str, part: str) -> None:
+        super().__init__(message)
+        self.part = part
+
+
 @dataclass(frozen=True)
 class Budget:
     """What the core may use: clocks per sample and multipliers (MULT18X18D)."""
@@ -308,7 +317,9 @@ def schedule(
         if sched.block_ram_estimate() <= budget.block_rams:
             return sched
         tried.append(sched)
-    raise ScheduleError(_explain_memory(min(tried, key=lambda s: s.block_ram_estimate())))
+    raise BlockRamShortError(
+        _explain_memory(min(tried, key=lambda s: s.block_ram_estimate())), budget.part
+    )
 
 
 AUTO_CLOCK_HEADROOM = 0.75
@@ -325,14 +336,14 @@ def auto_clock(
     slowest that fits within AUTO_CLOCK_HEADROOM of the part, else the slowest that fits at
     all. ScheduleError with the fastest clock's reason when none fits."""
     chosen: list[tuple[int, Schedule]] = []
-    reason = ""
+    last: ScheduleError | None = None
     mult18, dp16kd = targets.ECP5_PARTS[part].mult18, targets.ECP5_PARTS[part].dp16kd
     for multiple in multiples:
         budget = Budget(targets.EUROPMOD_CYCLES_PER_SAMPLE * multiple, mult18, part)
         try:
             sched = schedule(net, budget)
         except ScheduleError as err:
-            reason = str(err)
+            last = err
             continue
         roomy = (
             sched.multipliers <= AUTO_CLOCK_HEADROOM * mult18
@@ -343,9 +354,11 @@ def auto_clock(
         chosen.append((multiple, sched))
     if chosen:
         return chosen[0]
-    raise ScheduleError(
-        f"{reason} (tried core clocks {', '.join(f'{m} x 256 fs' for m in multiples)})"
-    )
+    assert last is not None
+    tried = f" (tried core clocks {', '.join(f'{m} x 256 fs' for m in multiples)})"
+    if isinstance(last, BlockRamShortError):
+        raise BlockRamShortError(f"{last}{tried}", part) from last
+    raise ScheduleError(f"{last}{tried}") from last
 
 
 MEMORY_TRIES = 8

@@ -18,6 +18,11 @@
 //   - DATA_WIDTH 18 on a port: row = AD[13:4]; a write stores DI[8:0] if AD[0] and DI[17:9]
 //     if AD[1] (the byte enables); WRITEMODE NORMAL keeps DO, WRITETHROUGH shows the new row,
 //     READBEFOREWRITE the old one.
+//   - DATA_WIDTH w = 9, 4, 2 or 1 on a port (either port, any mix with 18): the word at
+//     AD[13:lsb] (lsb = 3, 2, 1, 0) is bits [9*h + p*w +: w] of row AD[13:4], h = AD[3] (the
+//     row's two 9-bit halves), p = AD[2:lsb] (none for 9): a narrower word never uses a half's
+//     bit 8. It reads and writes on DO/DI[w-1:0] (the other DO bits read 0), the write modes as
+//     for 18. (Yosys' x9/x4/x2/x1 INIT layout, checked on its own netlists: tests/test_netlist.py.)
 //   - DATA_WIDTH_A = DATA_WIDTH_B = 36 (Yosys' pseudo-dual-port PDPW16KD shape) as a ROM only:
 //     port B reads the 36-bit word w = AD[13:5] = {row 2w+1, row 2w}: DOA = row 2w, DOB = row
 //     2w+1; a write through either port stops the simulation.
@@ -150,7 +155,7 @@ module DP16KD (
     endfunction
 
     initial begin
-        if (!((DATA_WIDTH_A == 18 && DATA_WIDTH_B == 18) || (DATA_WIDTH_A == 36 && DATA_WIDTH_B == 36)))
+        if (!((narrow_ok(DATA_WIDTH_A) && narrow_ok(DATA_WIDTH_B)) || (DATA_WIDTH_A == 36 && DATA_WIDTH_B == 36)))
             $fatal(1, "DP16KD %m: DATA_WIDTH_A=%0d DATA_WIDTH_B=%0d is not modelled", DATA_WIDTH_A,
                    DATA_WIDTH_B);
         if (REGMODE_A != "NOREG" || REGMODE_B != "NOREG")
@@ -227,9 +232,33 @@ module DP16KD (
     load(6'h3F, INITVAL_3F);
     end
 
-    // a written x18 row: DI's bytes where the byte enables (AD[1:0]) are set
-    function automatic [17:0] merged(input [17:0] old, input [17:0] di, input [1:0] be);
-        merged = {be[1] ? di[17:9] : old[17:9], be[0] ? di[8:0] : old[8:0]};
+    function automatic narrow_ok(input integer width);
+        narrow_ok = width == 18 || width == 9 || width == 4 || width == 2 || width == 1;
+    endfunction
+
+    // a port's word in its row (see the header): bits [offset +: width]
+    function automatic integer offset(input integer width, input [13:0] ad);
+        integer lsb;
+        lsb = width == 9 ? 3 : width == 4 ? 2 : width == 2 ? 1 : 0;
+        offset = width == 18 ? 0 : 9 * ad[3] + (width == 9 ? 0 : (ad[2:0] >> lsb) * (width == 4 ? 5 : width));
+    endfunction
+
+    function automatic [17:0] word_mask(input integer width);
+        word_mask = width == 18 ? 18'h3ffff : (18'h1 << width) - 18'h1;
+    endfunction
+
+    // a written row: x18, DI's bytes where the byte enables (AD[1:0]) are set; narrower, the
+    // addressed word replaced by DI[w-1:0]
+    function automatic [17:0] merged(input integer width, input [17:0] old, input [17:0] di,
+                                     input [13:0] ad);
+        if (width == 18) merged = {ad[1] ? di[17:9] : old[17:9], ad[0] ? di[8:0] : old[8:0]};
+        else merged = (old & ~(word_mask(width) << offset(width, ad)))
+                      | ((di & word_mask(width)) << offset(width, ad));
+    endfunction
+
+    // what a port reads of a row
+    function automatic [17:0] word(input integer width, input [17:0] row, input [13:0] ad);
+        word = (row >> offset(width, ad)) & word_mask(width);
     endfunction
 
     wire [9:0] row_a = ada[13:4];
@@ -269,21 +298,27 @@ module DP16KD (
                 if (write_a && write_b && row_a == row_b)
                     $fatal(1, "DP16KD %m: both ports write row %0d at once", row_a);
                 if (write_a) begin
-                    mem[row_a] <= merged(mem[row_a], dia, ada[1:0]);
-                    if (WRITEMODE_A == "WRITETHROUGH") doa <= merged(mem[row_a], dia, ada[1:0]);
-                    else if (WRITEMODE_A == "READBEFOREWRITE") doa <= mem[row_a];
+                    mem[row_a] <= merged(DATA_WIDTH_A, mem[row_a], dia, ada);
+                    if (WRITEMODE_A == "WRITETHROUGH")
+                        doa <= word(DATA_WIDTH_A, merged(DATA_WIDTH_A, mem[row_a], dia, ada), ada);
+                    else if (WRITEMODE_A == "READBEFOREWRITE")
+                        doa <= word(DATA_WIDTH_A, mem[row_a], ada);
                 end else if (CEA) begin
                     // reading the row port B writes in this clock: undefined
-                    doa <= (write_b && row_a == row_b) ? 18'($random) : mem[row_a];
+                    doa <= (write_b && row_a == row_b) ? 18'($random)
+                                                       : word(DATA_WIDTH_A, mem[row_a], ada);
                 end
             end
             always @(posedge CLKB) begin
                 if (write_b) begin
-                    mem[row_b] <= merged(mem[row_b], dib, adb[1:0]);
-                    if (WRITEMODE_B == "WRITETHROUGH") dob <= merged(mem[row_b], dib, adb[1:0]);
-                    else if (WRITEMODE_B == "READBEFOREWRITE") dob <= mem[row_b];
+                    mem[row_b] <= merged(DATA_WIDTH_B, mem[row_b], dib, adb);
+                    if (WRITEMODE_B == "WRITETHROUGH")
+                        dob <= word(DATA_WIDTH_B, merged(DATA_WIDTH_B, mem[row_b], dib, adb), adb);
+                    else if (WRITEMODE_B == "READBEFOREWRITE")
+                        dob <= word(DATA_WIDTH_B, mem[row_b], adb);
                 end else if (CEB) begin
-                    dob <= (write_a && row_a == row_b) ? 18'($random) : mem[row_b];
+                    dob <= (write_a && row_a == row_b) ? 18'($random)
+                                                       : word(DATA_WIDTH_B, mem[row_b], adb);
                 end
             end
         end

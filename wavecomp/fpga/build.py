@@ -54,8 +54,9 @@ def build_bitstream(
     *not* an error: the result says by how much (``timing_met``).
     """
     brd = load_board(board)
+    planned = None
     if clock_multiple is None:
-        clock_multiple = choose_clock_multiple(net, brd)
+        clock_multiple, planned = choose_clock_multiple(net, brd)
     if clock_multiple not in CLOCK_MULTIPLES:
         raise BuildError(
             "clock plan",
@@ -70,7 +71,14 @@ def build_bitstream(
     # writing_folder refuses a foreign --out at once, before any step runs
     with writing_folder(out, writer=WRITER, option=OUT_OPTION) as staging:
         state = BuildState(
-            net, brd, rate_hz, clock_multiple, rtl_check_samples, staging, netlist_check_samples
+            net,
+            brd,
+            rate_hz,
+            clock_multiple,
+            rtl_check_samples,
+            staging,
+            netlist_check_samples,
+            schedule=planned,
         )
         times = run_steps(steps_for(netlist_check_samples), state, progress)
         result = BuildResult(

@@ -33,6 +33,10 @@ from wavecomp.fpga.netlist_check import NetlistMismatch, NetlistResult, check_ne
 from wavecomp.fpga.pll import ClockError, ClockPlan, plan_clock
 from wavecomp.fpga.synth import PnrReport, parse_pnr_report
 from wavecomp.fpga.tool_run import BuildError, keep_for_user, run_tool
+from wavecomp.frontend.nam_file import read_nam_document
+from wavecomp.frontend.nam_import import sizing_network
+from wavecomp.frontend.nam_presets import PRESETS as NAM_PRESETS
+from wavecomp.frontend.nam_presets import random_capture
 from wavecomp.ir import Network
 from wavecomp.rtl.generate import CoreFiles, generate
 from wavecomp.rtl.render import render_rtl
@@ -69,6 +73,7 @@ class BuildState:
     folder: Path
     netlist_samples: int = 0  # gate-level check (0: off)
     schedule: sch.Schedule | None = None
+    """Made by the schedule step, or already by ``choose_clock_multiple`` (--core-clock auto)."""
     core: CoreFiles | None = None
     clock: ClockPlan | None = None
     commands: dict[str, list[str]] = field(default_factory=dict)  # Amaranth tool name -> argv
@@ -123,21 +128,54 @@ def part_budget(board: Board, clock_multiple: int) -> sch.Budget:
     )
 
 
-def choose_clock_multiple(net: Network, board: Board) -> int:
-    """``--core-clock auto``: ``schedule.auto_clock`` on the board's FPGA."""
+def choose_clock_multiple(net: Network, board: Board) -> tuple[int, sch.Schedule]:
+    """``--core-clock auto``: ``schedule.auto_clock`` on the board's FPGA (the multiple, and
+    the schedule the schedule step then keeps instead of making it again)."""
     try:
-        return sch.auto_clock(net, part_key(board))[0]
+        return sch.auto_clock(net, part_key(board))
     except sch.ScheduleError as exc:
-        raise BuildError("schedule", str(exc)) from exc
+        raise schedule_failed(net, exc) from exc
+
+
+def schedule_failed(net: Network, exc: sch.ScheduleError) -> BuildError:
+    """The schedule step's error. A NAM capture short of block RAM also gets the NAM
+    architectures that fit the part: the user can retrain the capture at one of those sizes."""
+    message = str(exc)
+    if isinstance(exc, sch.BlockRamShortError) and "nam_import" in net.metadata:
+        fitting = nam_presets_that_fit(exc.part, below_macs=net.macs_per_sample)
+        if fitting:
+            message += (
+                f" NAM architectures that fit the {targets.ECP5_PARTS[exc.part].name}: "
+                f"{', '.join(fitting)} (retrain the capture at one of those sizes)."
+            )
+    return BuildError("schedule", message)
+
+
+def nam_presets_that_fit(part: str, below_macs: int) -> list[str]:
+    """The NAM presets smaller than ``below_macs`` MACs/sample that fit ``part`` at some core
+    clock, named as NAM names them (``A1-lite``). Scheduling their shapes takes a few seconds."""
+    fitting = []
+    for preset in NAM_PRESETS:
+        net = sizing_network(read_nam_document(random_capture(preset), preset), preset)
+        if net.macs_per_sample >= below_macs:
+            continue
+        try:
+            sch.auto_clock(net, part)
+        except sch.ScheduleError:
+            continue
+        fitting.append(f"{preset[:2].upper()}-{preset[3:]}")
+    return fitting
 
 
 def schedule_step(state: BuildState) -> str:
     cycles = state.cycles_per_sample
     budget = part_budget(state.board, state.clock_multiple)
-    try:
-        state.schedule = sched = sch.schedule(state.net, budget)
-    except sch.ScheduleError as exc:
-        raise BuildError("schedule", str(exc)) from exc
+    if state.schedule is None or state.schedule.budget != budget:
+        try:
+            state.schedule = sch.schedule(state.net, budget)
+        except sch.ScheduleError as exc:
+            raise schedule_failed(state.net, exc) from exc
+    sched = state.schedule
     return (
         f"{sched.multipliers} multipliers, {sched.cycles_used}/{cycles} cycles, "
         f"latency {sched.latency_samples} samples"

@@ -35,6 +35,8 @@ CODEC_SCALE = 1.0 / 8
 """Tensor scale at which a raw int16 equals the codec sample: 1.0 = full scale."""
 CALIBRATION_PEAK = 1.0
 CALIBRATION_SEED = 1
+SIZING_SAMPLES = 2048
+"""Calibration samples of ``sizing_network``: scales need not be good to count costs."""
 TEST_SEED = 0
 
 
@@ -128,10 +130,18 @@ def import_nam(
     return quantize_capture(read_nam(path, submodel), path.stem, path.name, rounding)
 
 
-def quantize_capture(
-    capture: NamCapture, name: str, source: str, rounding: fixed.Rounding = fixed.DEFAULT_ROUNDING
-) -> tuple[Network, NamImportReport]:
-    """A parsed capture -> the integer network and its import report."""
+def sizing_network(capture: NamCapture, name: str) -> Network:
+    """The capture's integer network from a short calibration and without the import checks:
+    its shapes and costs are exact, its scales only roughly right. For asking what fits."""
+    calibration = strummed_chords(seed=CALIBRATION_SEED)[:SIZING_SAMPLES] * (
+        CALIBRATION_PEAK / GUITAR_PEAK
+    )
+    return _integer_network(capture, name, calibration)[0]
+
+
+def _integer_network(
+    capture: NamCapture, name: str, calibration: np.ndarray
+) -> tuple[Network, list[TensorScale]]:
     rate = int(capture.sample_rate) if capture.sample_rate else None
     io = IOSpec(
         (InputChannel("guitar", "audio", 0),),
@@ -140,8 +150,7 @@ def quantize_capture(
         output_shift=0,
         sample_rate=rate,
     )
-    calibration = strummed_chords(seed=CALIBRATION_SEED) * (CALIBRATION_PEAK / GUITAR_PEAK)
-    net, scales = quantize_graph(
+    return quantize_graph(
         capture.graph,
         calibration,
         io,
@@ -149,6 +158,14 @@ def quantize_capture(
         output_scale=CODEC_SCALE,
         name=name,
     )
+
+
+def quantize_capture(
+    capture: NamCapture, name: str, source: str, rounding: fixed.Rounding = fixed.DEFAULT_ROUNDING
+) -> tuple[Network, NamImportReport]:
+    """A parsed capture -> the integer network and its import report."""
+    calibration = strummed_chords(seed=CALIBRATION_SEED) * (CALIBRATION_PEAK / GUITAR_PEAK)
+    net, scales = _integer_network(capture, name, calibration)
     test = strummed_chords(seed=TEST_SEED)
     report = NamImportReport(
         source=source,

@@ -28,10 +28,11 @@ HDL_LIBRARY = (
     "wc_requant",
     "wc_drain",
     "wc_cache_ptrs",
+    "wc_ring_ptr",
     "wc_cache_ram",
     "wc_mac_array",
 )
-ACTIVATION_MODULES = ("wc_activation", "wc_group_queue")
+ACTIVATION_MODULES = ("wc_activation", "wc_table_rom", "wc_group_queue")
 """Only in cores with leaky_relu, pwl or gated nodes."""
 PROGRAM_FILE = "wc_program.hex"
 WEIGHT_FILE = "wc_weights.hex"
@@ -82,19 +83,25 @@ def memory_images(net: Network, sched: sched_mod.Schedule) -> dict[str, str]:
         BIAS_FILE: _hex_lines([_pack(b, 16) for b in bias], sched.q * 16),
     }
     if sched.has_activation_unit:
-        images[TABLE_FILE] = _hex_lines(table_words(net), 32)
+        images[TABLE_FILE] = _hex_lines(table_words(net), 16)
     return images
 
 
+def _unit_tables(net: Network) -> list[np.ndarray]:
+    """The distinct tables (a network with only leaky_relu nodes still gets one all-zero)."""
+    return sched_mod.distinct_tables(net) or [np.zeros(fixed.TABLE_SIZE, np.int16)]
+
+
 def table_words(net: Network) -> list[int]:
-    """The activation unit's ROM: per distinct table, word i = {L[i+1], L[i]} for i < 1024
-    (a network with only leaky_relu nodes still gets one all-zero table)."""
-    tables = sched_mod.distinct_tables(net) or [np.zeros(fixed.TABLE_SIZE, np.int16)]
-    words = []
-    for table in tables:
-        pairs = np.stack([table[:-1], table[1:]], axis=1)
-        words += [_pack(pair, 16) for pair in pairs]
-    return words
+    """The activation unit's dual-port ROM (hdl/wc_table_rom.sv, one DP16KD per table):
+    knots L[0..1023] of every distinct table; the last knots are ``table_ends``."""
+    return [int(v) & 0xFFFF for table in _unit_tables(net) for v in table[:-1]]
+
+
+def table_ends(net: Network) -> str:
+    """wc_table_rom's TABLE_ENDS: table t's knot L[1024] at bits [16*t +: 16]."""
+    ends = np.array([table[-1] for table in _unit_tables(net)])
+    return f"{16 * len(ends)}'h{_pack(ends, 16):0{4 * len(ends)}x}"
 
 
 def _activation_nodes(net: Network) -> list[dict]:
@@ -196,6 +203,7 @@ def _net_context(net: Network, sched: sched_mod.Schedule) -> dict:
             fixed.rounding_constant(sched.rounding, e) for e in range(sched.max_shift + 1)
         ],
         "table_file": TABLE_FILE,
+        "table_ends": table_ends(hw) if sched.has_activation_unit else "16'h0",
         "program_file": PROGRAM_FILE,
         "weight_file": WEIGHT_FILE,
         "bias_file": BIAS_FILE,

@@ -42,7 +42,7 @@ BYTE_BITS = 9
 BLOCK_BITS = 16 * 1024
 """A DP16KD's capacity at 16-bit words (1024 x 16)."""
 TABLE_WORDS = 1024
-"""Words per pwl table in hdl/wc_activation.sv's ROM: {L[i+1], L[i]} for i = 0..1023."""
+"""Words per pwl table in hdl/wc_table_rom.sv's dual-port ROM: L[i] for i = 0..1023."""
 MUX_COST = 0.5
 READ_FIRST_EMULATION_COST = 6  # 3 points per write port, times FACTOR_EMU = 2
 
@@ -64,7 +64,7 @@ class Memory:
 
 def core_memories(sched: Schedule) -> list[Memory]:
     """Every memory ``wavecomp_net`` has for ``sched`` (hdl/wc_cache_ram.sv, wc_rom.sv,
-    wc_activation.sv)."""
+    wc_table_rom.sv, wc_activation.sv)."""
     mems = [
         Memory(f"cache {mem.index} bank {bank}", 16, mem.depth, rom=False, style=mem.style)
         for mem in sched.memories
@@ -74,7 +74,7 @@ def core_memories(sched: Schedule) -> list[Memory]:
     mems.append(Memory("weights", sched.g * sched.q * 16, sched.program_length, rom=True))
     mems.append(Memory("bias", sched.q * 16, sched.n_groups, rom=True))
     if sched.n_tables:
-        mems.append(Memory("tables", 32, TABLE_WORDS * sched.n_tables, rom=True))
+        mems.append(Memory("tables", 16, TABLE_WORDS * sched.n_tables, rom=True))
     if sched.gate_depth:
         mems.append(Memory("gate buffer", 16, sched.gate_depth, rom=False))
     return mems
