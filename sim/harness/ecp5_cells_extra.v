@@ -22,7 +22,8 @@
 //     AD[13:lsb] (lsb = 3, 2, 1, 0) is bits [9*h + p*w +: w] of row AD[13:4], h = AD[3] (the
 //     row's two 9-bit halves), p = AD[2:lsb] (none for 9): a narrower word never uses a half's
 //     bit 8. It reads and writes on DO/DI[w-1:0] (the other DO bits read 0), the write modes as
-//     for 18. (Yosys' x9/x4/x2/x1 INIT layout, checked on its own netlists: tests/test_netlist.py.)
+//     for 18. (Yosys' x9/x4/x2/x1 INIT layout, checked against its own netlists in every width
+//     mode, mixed widths and write modes included: tests/test_cell_models.py.)
 //   - DATA_WIDTH_A = DATA_WIDTH_B = 36 (Yosys' pseudo-dual-port PDPW16KD shape) as a ROM only:
 //     port B reads the 36-bit word w = AD[13:5] = {row 2w+1, row 2w}: DOA = row 2w, DOB = row
 //     2w+1; a write through either port stops the simulation.
@@ -30,9 +31,11 @@
 //     OCE matters only with output registers and is ignored; RST must stay low, the chip
 //     selects must equal CSDECODE (0b000), both clock muxes must be plain, both ports must run
 //     on one clock.
-//   - A read of a row the other port writes in the same clock has no defined result on the
-//     hardware: the model returns random data, so a design that relies on it mismatches;
-//     both ports writing one row at once stops the simulation.
+//   - The bits the other port writes in the same clock read as random data (in flux: the
+//     hardware does not define them), so a design that relies on them mismatches; the row's
+//     other bits read normally, as Yosys' read-old emulation assumes (it forwards only the
+//     written bits of a word written the clock before);
+//     both ports writing one bit at once stops the simulation.
 //   - The output registers have no initial value (random with +verilator+rand+reset+2).
 // MULT18X18D: combinational only (every REG_*_CLK "NONE"), P = A x B as 36 bits with each
 //   operand signed when its SIGNEDx pin is high; SOURCEA/SOURCEB (shift chains) must be low;
@@ -240,7 +243,7 @@ module DP16KD (
     function automatic integer offset(input integer width, input [13:0] ad);
         integer lsb;
         lsb = width == 9 ? 3 : width == 4 ? 2 : width == 2 ? 1 : 0;
-        offset = width == 18 ? 0 : 9 * ad[3] + (width == 9 ? 0 : (ad[2:0] >> lsb) * (width == 4 ? 5 : width));
+        offset = width == 18 ? 0 : 9 * ad[3] + (width == 9 ? 0 : (ad[2:0] >> lsb) * width);
     endfunction
 
     function automatic [17:0] word_mask(input integer width);
@@ -254,6 +257,11 @@ module DP16KD (
         if (width == 18) merged = {ad[1] ? di[17:9] : old[17:9], ad[0] ? di[8:0] : old[8:0]};
         else merged = (old & ~(word_mask(width) << offset(width, ad)))
                       | ((di & word_mask(width)) << offset(width, ad));
+    endfunction
+
+    // the bits of a row a write covers
+    function automatic [17:0] written(input integer width, input [13:0] ad);
+        written = merged(width, 18'h0, 18'h3ffff, ad);
     endfunction
 
     // what a port reads of a row
@@ -295,8 +303,9 @@ module DP16KD (
             end
         end else begin : g_x18
             always @(posedge CLKA) begin
-                if (write_a && write_b && row_a == row_b)
-                    $fatal(1, "DP16KD %m: both ports write row %0d at once", row_a);
+                if (write_a && write_b && row_a == row_b
+                    && |(written(DATA_WIDTH_A, ada) & written(DATA_WIDTH_B, adb)))
+                    $fatal(1, "DP16KD %m: both ports write bits of row %0d at once", row_a);
                 if (write_a) begin
                     mem[row_a] <= merged(DATA_WIDTH_A, mem[row_a], dia, ada);
                     if (WRITEMODE_A == "WRITETHROUGH")
@@ -304,9 +313,9 @@ module DP16KD (
                     else if (WRITEMODE_A == "READBEFOREWRITE")
                         doa <= word(DATA_WIDTH_A, mem[row_a], ada);
                 end else if (CEA) begin
-                    // reading the row port B writes in this clock: undefined
-                    doa <= (write_b && row_a == row_b) ? 18'($random)
-                                                       : word(DATA_WIDTH_A, mem[row_a], ada);
+                    // the bits port B writes in this clock are undefined
+                    doa <= word(DATA_WIDTH_A, mem[row_a] ^ (write_b && row_a == row_b
+                                ? 18'($random) & written(DATA_WIDTH_B, adb) : 18'h0), ada);
                 end
             end
             always @(posedge CLKB) begin
@@ -317,8 +326,8 @@ module DP16KD (
                     else if (WRITEMODE_B == "READBEFOREWRITE")
                         dob <= word(DATA_WIDTH_B, mem[row_b], adb);
                 end else if (CEB) begin
-                    dob <= (write_a && row_a == row_b) ? 18'($random)
-                                                       : word(DATA_WIDTH_B, mem[row_b], adb);
+                    dob <= word(DATA_WIDTH_B, mem[row_b] ^ (write_a && row_a == row_b
+                                ? 18'($random) & written(DATA_WIDTH_A, ada) : 18'h0), adb);
                 end
             end
         end
