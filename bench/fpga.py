@@ -25,6 +25,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -198,8 +199,8 @@ def fit_row(net: Network, part: str) -> tuple[sch.Schedule | None, int, str]:
     return sched, multiple, ""
 
 
-def run_nam(models: list[str], parts: list[str], speed: int) -> list[dict]:
-    rows = []
+def run_nam(models: list[str], parts: list[str], speed: int) -> Iterator[dict]:
+    """One row per (model, part), as each is measured."""
     work = Path("build/bench-fpga-nam").resolve()
     for net in nam_models(models):
         for part in parts:
@@ -207,7 +208,7 @@ def run_nam(models: list[str], parts: list[str], speed: int) -> list[dict]:
             sched, multiple, why = fit_row(net, part)
             if sched is None:
                 print(f"{net.name} on {part}: does not fit: {why}")
-                rows.append({**base, "fits": False, "why": why})
+                yield {**base, "fits": False, "why": why}
                 continue
             clock = NAM_RATE_HZ * sched.budget.cycles_per_sample / 1e6
             started = time.monotonic()
@@ -218,32 +219,29 @@ def run_nam(models: list[str], parts: list[str], speed: int) -> list[dict]:
             print(
                 f"{net.name} on {part}: {sched.g}x{sched.q}, Fmax {pnr.fmax_mhz} MHz, {secs:.0f} s"
             )
-            rows.append(
-                {
-                    **base,
-                    "fits": pnr.fits,
-                    "core_clock_multiple": multiple,
-                    "clock_mhz": round(clock, 3),
-                    "array": f"{sched.g}x{sched.q}",
-                    "array_multipliers": sched.multipliers,
-                    "mult18": pnr.mult18,
-                    "dp16kd": pnr.dp16kd,
-                    "dp16kd_estimate": sched.block_ram_estimate(),
-                    "block_ram_efficiency": round(memories.block_ram_efficiency(sched), 3),
-                    "lut_ram": pnr.lut_ram,
-                    "lut_ram_estimate": memories.lut_ram_estimate(sched),
-                    "luts": pnr.luts,
-                    "ffs": pnr.ffs,
-                    "fmax_mhz": pnr.fmax_mhz,
-                    "timing_met": pnr.fmax_mhz >= clock,
-                    "cycles_used": sched.cycles_used,
-                    "cycles_per_sample": sched.budget.cycles_per_sample,
-                    "mac_slot_utilisation": round(sched.mac_slot_utilisation, 3),
-                    "latency_samples": sched.latency_samples,
-                    "pnr_seconds": round(secs, 1),
-                }
-            )
-    return rows
+            yield {
+                **base,
+                "fits": pnr.fits,
+                "core_clock_multiple": multiple,
+                "clock_mhz": round(clock, 3),
+                "array": f"{sched.g}x{sched.q}",
+                "array_multipliers": sched.multipliers,
+                "mult18": pnr.mult18,
+                "dp16kd": pnr.dp16kd,
+                "dp16kd_estimate": sched.block_ram_estimate(),
+                "block_ram_efficiency": round(memories.block_ram_efficiency(sched), 3),
+                "lut_ram": pnr.lut_ram,
+                "lut_ram_estimate": memories.lut_ram_estimate(sched),
+                "luts": pnr.luts,
+                "ffs": pnr.ffs,
+                "fmax_mhz": pnr.fmax_mhz,
+                "timing_met": pnr.fmax_mhz >= clock,
+                "cycles_used": sched.cycles_used,
+                "cycles_per_sample": sched.budget.cycles_per_sample,
+                "mac_slot_utilisation": round(sched.mac_slot_utilisation, 3),
+                "latency_samples": sched.latency_samples,
+                "pnr_seconds": round(secs, 1),
+            }
 
 
 def merge_nam(old: list[dict], new: list[dict]) -> list[dict]:
@@ -328,14 +326,18 @@ def main() -> None:
         (args.out / "fpga.md").write_text(text)
         (args.out / "fpga.json").write_text(json.dumps(rows, indent=2) + "\n")
     if args.table in ("nam", "all"):
-        rows = run_nam(args.models.split(","), args.parts.split(","), args.speed)
         table = args.out / "fpga_nam.json"
-        if table.is_file() and not args.fresh:
-            rows = merge_nam(json.loads(table.read_text()), rows)
-        text = markdown_nam(rows, args.speed)
+        kept = json.loads(table.read_text()) if table.is_file() and not args.fresh else []
+        measured: list[dict] = []
+        text = markdown_nam(kept, args.speed)
+        # written after every row: a run of hours keeps what it has measured if stopped
+        for row in run_nam(args.models.split(","), args.parts.split(","), args.speed):
+            measured.append(row)
+            rows = merge_nam(kept, measured)
+            text = markdown_nam(rows, args.speed)
+            (args.out / "fpga_nam.md").write_text(text)
+            table.write_text(json.dumps(rows, indent=2) + "\n")
         print(text)
-        (args.out / "fpga_nam.md").write_text(text)
-        (args.out / "fpga_nam.json").write_text(json.dumps(rows, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -4,8 +4,8 @@
 ECP5 cell models (plus wavecomp's DP16KD / MULT18X18D models, which Yosys ships only as black
 boxes), equals the reference on every sample of every channel: the default model, and a graph
 network with tanh/sigmoid tables and a gated node at its tight strobe period. (b) Slow: the
-check is not vacuous: one word of the activation ROM image (``wc_tables.hex``), at a segment
-the stimulus reaches, flipped before synthesis makes it fail, at or after the first sample
+check is not vacuous: one word of the activation ROM image (``wc_tables.hex``), a knot the
+stimulus reaches, flipped before synthesis makes it fail, at or after the first sample
 that reads it. (c) Quick: the cell library set-up, and the build step that runs only when asked for.
 
 Run times (2 cores, shared) are printed with ``-s``: synthesis ~10 s, the Verilator build of
@@ -81,11 +81,11 @@ def test_graph_core_with_tables_is_bit_exact_at_gate_level(tmp_path: Path) -> No
     assert result.cells["MULT18X18D"] >= sched.multipliers and result.cells["DP16KD"] >= 1
 
 
-def busiest_table_segment(
+def busiest_table_knot(
     net: Network, x: np.ndarray, rounding: fixed.Rounding, monkeypatch: pytest.MonkeyPatch
 ) -> tuple[int, int, int]:
-    """(ROM table index, segment i, first sample that reads it) of the pwl segment the
-    reference interpolates most often on ``x``."""
+    """(ROM table index, knot i, first sample that reads it) of the pwl knot the reference
+    interpolates with most often on ``x``: L[i] is read by segments i - 1 and i."""
     seen: list[tuple[np.ndarray, np.ndarray]] = []
     pwl = fixed.pwl
 
@@ -102,8 +102,9 @@ def busiest_table_segment(
         k = next(k for k, t in enumerate(tables) if np.array_equal(t, table))
         segment = (p.astype(np.int64) - fixed.RAW_MIN) >> fixed.TABLE_STEP_BITS
         for i in np.unique(segment):
-            times = np.nonzero((segment == i).any(axis=-1))[0]
-            hits.setdefault((k, int(i)), []).extend(times.tolist())
+            times = np.nonzero((segment == i).any(axis=-1))[0].tolist()
+            for knot in (int(i), int(i) + 1):
+                hits.setdefault((k, knot), []).extend(times)
     (k, i), times = max(hits.items(), key=lambda item: len(item[1]))
     return k, i, min(times)
 
@@ -114,7 +115,8 @@ def test_a_flipped_table_word_fails_the_check(
 ) -> None:
     net, sched = graph_case()
     x = random_inputs(N_SAMPLES, net.in_channels, seed=DEFAULT_SEED)
-    k, i, first_read = busiest_table_segment(net, x, sched.rounding, monkeypatch)
+    k, i, first_read = busiest_table_knot(net, x, sched.rounding, monkeypatch)
+    assert i < 1024  # in the ROM image (L[1024] is a parameter)
     word = k * 1024 + i  # word i of table k: its knot L[i]; flip bit 14
 
     def flip(core: Path) -> None:
@@ -127,7 +129,7 @@ def test_a_flipped_table_word_fails_the_check(
     with pytest.raises(NetlistMismatch) as err:
         check_netlist(net, sched, N_SAMPLES, work, mutate=flip)
     result = err.value.result
-    show(f"mutant (table {k}, segment {i}, first read at sample {first_read})", result)
+    show(f"mutant (table {k}, knot {i}, first read at sample {first_read})", result)
     assert result.mismatches > 0
     assert result.first_mismatch.sample >= first_read
     assert f"first: sample {result.first_mismatch.sample}" in str(err.value)
