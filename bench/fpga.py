@@ -32,6 +32,7 @@ import numpy as np
 
 import wavecomp
 from wavecomp import schedule as sch
+from wavecomp.fpga.build_steps import schedule_advice
 from wavecomp.fpga.synth import synthesize_core
 from wavecomp.frontend.nam_file import read_nam_document
 from wavecomp.frontend.nam_import import quantize_capture
@@ -139,13 +140,20 @@ def run(out: Path, speed: int, quick: bool) -> list[dict]:
 
 
 def markdown(rows: list[dict], speed: int) -> str:
+    models = {r["model"] for r in rows}
+    scope = (
+        ""
+        if {"net10k", "net30k"} <= models
+        else " This run (--quick) has the default model only; fpga_nam.md has nets of "
+        "6k-13k MACs/sample."
+    )
     lines = [
         f"# FPGA core on LFE5U-85F (speed {speed}), core only",
         "",
         "Core clock = rate x cycles/sample. MAC-slot utilisation = MACs/sample / "
         "(multipliers x cycles/sample). Fmax from nextpnr-ecp5 (one place-and-route per "
         "model and budget). DP16KD: block RAMs after synthesis (the schedule's estimate in "
-        "brackets).",
+        f"brackets).{scope}",
         "",
         "| model | MACs/sample | rate | cycles/sample | core clock | array | MULT18X18D (min) "
         "| MAC-slot util. | cycles used | DP16KD (est.) | LUT | FF | Fmax | timing |",
@@ -195,7 +203,7 @@ def fit_row(net: Network, part: str) -> tuple[sch.Schedule | None, int, str]:
     try:
         multiple, sched = sch.auto_clock(net, part)
     except sch.ScheduleError as err:
-        return None, 0, str(err)
+        return None, 0, schedule_advice(net, err)
     return sched, multiple, ""
 
 

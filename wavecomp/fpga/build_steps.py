@@ -138,8 +138,13 @@ def choose_clock_multiple(net: Network, board: Board) -> tuple[int, sch.Schedule
 
 
 def schedule_failed(net: Network, exc: sch.ScheduleError) -> BuildError:
-    """The schedule step's error. A NAM capture short of block RAM also gets the NAM
-    architectures that fit the part: the user can retrain the capture at one of those sizes."""
+    """The schedule step's error (``schedule_advice``)."""
+    return BuildError("schedule", schedule_advice(net, exc))
+
+
+def schedule_advice(net: Network, exc: sch.ScheduleError) -> str:
+    """Why ``net`` does not fit and what would. A NAM capture short of block RAM also gets the
+    NAM architectures that fit the part: the user can retrain the capture at one of those sizes."""
     message = str(exc)
     if isinstance(exc, sch.BlockRamShortError) and "nam_import" in net.metadata:
         fitting = nam_presets_that_fit(exc.part, below_macs=net.macs_per_sample)
@@ -148,7 +153,7 @@ def schedule_failed(net: Network, exc: sch.ScheduleError) -> BuildError:
                 f" NAM architectures that fit the {targets.ECP5_PARTS[exc.part].name}: "
                 f"{', '.join(fitting)} (retrain the capture at one of those sizes)."
             )
-    return BuildError("schedule", message)
+    return message
 
 
 def nam_presets_that_fit(part: str, below_macs: int) -> list[str]:
