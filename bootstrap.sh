@@ -25,6 +25,7 @@ APT_PACKAGES=(
     build-essential
     ccache
     gcc-arm-none-eabi
+    iverilog
     libnewlib-arm-none-eabi
     libstdc++-arm-none-eabi-newlib
     qemu-system-arm

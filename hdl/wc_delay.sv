@@ -18,16 +18,13 @@ module wc_delay #(
             wire unused_clk_rst = clk ^ rst;
         end else begin : g_stages
             reg [DEPTH*WIDTH-1:0] stages;  // stage i, [i*WIDTH +: WIDTH], holds d(t - 1 - i)
-            integer i;
+            /* verilator lint_off UNUSEDSIGNAL */  // the last stage leaves through q
+            wire [(DEPTH+1)*WIDTH-1:0] shifted = {stages, d};  // stage i -> i + 1, d -> 0
+            /* verilator lint_on UNUSEDSIGNAL */
 
             always_ff @(posedge clk) begin
-                if (rst) begin
-                    stages <= '0;
-                end else begin
-                    stages[0 +: WIDTH] <= d;
-                    for (i = 1; i < DEPTH; i = i + 1)
-                        stages[i*WIDTH +: WIDTH] <= stages[(i-1)*WIDTH +: WIDTH];
-                end
+                if (rst) stages <= '0;
+                else stages <= shifted[DEPTH*WIDTH-1:0];
             end
 
             assign q = stages[(DEPTH-1)*WIDTH +: WIDTH];

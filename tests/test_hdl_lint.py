@@ -1,6 +1,8 @@
-"""Every hdl/*.sv file must be accepted, warning-free, by all three front ends the project
-relies on: Verilator (--lint-only -Wall), Yosys (read_verilog -sv; proc; check -assert) and
-pyslang (no error diagnostics). Files are globbed, so modules added later are covered too.
+"""Every hdl/*.sv file must be accepted, warning-free, by all four front ends the project
+relies on: Verilator (--lint-only -Wall), Yosys (read_verilog -sv; proc; check -assert),
+pyslang (no error diagnostics) and Icarus Verilog (iverilog -g2012 elaborates it, as upstream
+eurorack-pmod's Makefile simulates the core). Files are globbed, so modules added later are
+covered too.
 
 Modules that instantiate others (wc_drain -> wc_requant) see every hdl file: Verilator and
 Yosys find submodules in the library directory by name (`-y` / `hierarchy -libdir`, one module
@@ -112,3 +114,18 @@ def test_pyslang_no_errors(path: Path) -> None:
     errors = [d for d in compilation.getAllDiagnostics() if d.isError() and in_this_file(d)]
     report = pyslang.DiagnosticEngine.reportAll(source_manager, errors)
     assert not errors, f"pyslang errors in {path.name}:\n{report}"
+
+
+@pytest.mark.parametrize("path", HDL_FILES, ids=lambda p: p.name)
+def test_icarus_elaborates(path: Path) -> None:
+    iverilog = shutil.which("iverilog")
+    assert iverilog, "iverilog is missing: install it (apt-get install iverilog, or ./bootstrap.sh)"
+    proc = subprocess.run(
+        [iverilog, "-g2012", "-o", os.devnull, "-s", path.stem, "-y", ".", "-Y", ".sv", path.name],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=library_dir(),
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0 and not output.strip(), f"iverilog on {path.name}:\n{output}"
