@@ -158,7 +158,7 @@ module DP16KD (
     endfunction
 
     initial begin
-        if (!((narrow_ok(DATA_WIDTH_A) && narrow_ok(DATA_WIDTH_B)) || (DATA_WIDTH_A == 36 && DATA_WIDTH_B == 36)))
+        if (!((row_mode_width(DATA_WIDTH_A) && row_mode_width(DATA_WIDTH_B)) || (DATA_WIDTH_A == 36 && DATA_WIDTH_B == 36)))
             $fatal(1, "DP16KD %m: DATA_WIDTH_A=%0d DATA_WIDTH_B=%0d is not modelled", DATA_WIDTH_A,
                    DATA_WIDTH_B);
         if (REGMODE_A != "NOREG" || REGMODE_B != "NOREG")
@@ -235,8 +235,9 @@ module DP16KD (
     load(6'h3F, INITVAL_3F);
     end
 
-    function automatic narrow_ok(input integer width);
-        narrow_ok = width == 18 || width == 9 || width == 4 || width == 2 || width == 1;
+    // the widths of the row modes (x18 and narrower; x36 is the other mode)
+    function automatic row_mode_width(input integer width);
+        row_mode_width = width == 18 || width == 9 || width == 4 || width == 2 || width == 1;
     endfunction
 
     // a port's word in its row (see the header): bits [offset +: width]
@@ -301,7 +302,7 @@ module DP16KD (
                     dob <= mem[{word_b, 1'b1}];
                 end
             end
-        end else begin : g_x18
+        end else begin : g_rows
             always @(posedge CLKA) begin
                 if (write_a && write_b && row_a == row_b
                     && |(written(DATA_WIDTH_A, ada) & written(DATA_WIDTH_B, adb)))

@@ -133,10 +133,12 @@ def import_nam(
 def sizing_network(capture: NamCapture, name: str) -> Network:
     """The capture's integer network from a short calibration and without the import checks:
     its shapes and costs are exact, its scales only roughly right. For asking what fits."""
-    calibration = strummed_chords(seed=CALIBRATION_SEED)[:SIZING_SAMPLES] * (
-        CALIBRATION_PEAK / GUITAR_PEAK
-    )
-    return _integer_network(capture, name, calibration)[0]
+    return _integer_network(capture, name, _calibration()[:SIZING_SAMPLES])[0]
+
+
+def _calibration() -> np.ndarray:
+    """The signal the tensor scales are calibrated on: strummed chords at CALIBRATION_PEAK."""
+    return strummed_chords(seed=CALIBRATION_SEED) * (CALIBRATION_PEAK / GUITAR_PEAK)
 
 
 def _integer_network(
@@ -164,7 +166,7 @@ def quantize_capture(
     capture: NamCapture, name: str, source: str, rounding: fixed.Rounding = fixed.DEFAULT_ROUNDING
 ) -> tuple[Network, NamImportReport]:
     """A parsed capture -> the integer network and its import report."""
-    calibration = strummed_chords(seed=CALIBRATION_SEED) * (CALIBRATION_PEAK / GUITAR_PEAK)
+    calibration = _calibration()
     net, scales = _integer_network(capture, name, calibration)
     test = strummed_chords(seed=TEST_SEED)
     report = NamImportReport(

@@ -203,7 +203,7 @@ def _net_context(net: Network, sched: sched_mod.Schedule) -> dict:
             fixed.rounding_constant(sched.rounding, e) for e in range(sched.max_shift + 1)
         ],
         "table_file": TABLE_FILE,
-        "table_ends": table_ends(hw) if sched.has_activation_unit else "16'h0",
+        "table_ends": table_ends(hw),
         "program_file": PROGRAM_FILE,
         "weight_file": WEIGHT_FILE,
         "bias_file": BIAS_FILE,
