@@ -69,7 +69,7 @@ def measure(label: str, net: Network, numerics: str, kernel: str, samples: int) 
     run = m7_run.run_qemu(build, inputs)
     expected = reference.run(net, x) if numerics == "q12" else run_f32(net, inputs)
     check = "bit-exact" if np.array_equal(run.outputs, expected) else "MISMATCH"
-    accumulators = Counter(layer.accumulator.split()[0] for layer in result.layers)
+    accumulators = Counter(row.accumulator.split()[0] for row in result.summary.rows)
     size = daisy_fit.size(build)
     fit = daisy_fit.measured(size, stack_bytes=run.stack_bytes)
     per_sample = run.instructions_per_sample

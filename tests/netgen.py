@@ -12,8 +12,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from wavecomp import fixed
+from wavecomp.frontend.nam_file import read_nam_document
+from wavecomp.frontend.nam_import import codec_samples, quantize_capture
+from wavecomp.frontend.nam_presets import random_capture
 from wavecomp.frontend.spec import PRESETS
 from wavecomp.ir import INPUT, ConvLayer, ConvSource, IdentitySource, IOSpec, Network, Node
+from wavecomp.stimulus import strummed_chords
 
 
 @dataclass(frozen=True)
@@ -253,3 +257,19 @@ def random_graph_network(seed: int) -> Network:
 def nodes_width(nodes: list[Node], tensor: str, c_in: int) -> int:
     """Channels of ``tensor`` among ``nodes`` built so far (``input`` has ``c_in``)."""
     return c_in if tensor == INPUT else next(n.out_channels for n in nodes if n.name == tensor)
+
+
+def nam_network(preset: str, rounding: fixed.Rounding, seed: int = 3) -> Network:
+    """A NAM preset's shape (``a1_standard``, ``a2_full``...) with seeded weights of a trained
+    capture's scale, imported as a user's ``.nam`` file would be."""
+    capture = read_nam_document(random_capture(preset, seed=seed), preset)
+    return quantize_capture(capture, preset, preset, rounding)[0]
+
+
+def nam_stream(n: int, seed: int) -> np.ndarray:
+    """Guitar-level strummed chords at codec resolution with full-scale bursts mixed in."""
+    x = codec_samples(strummed_chords(seconds=n / 48_000 + 0.01, seed=seed))[:n, 0]
+    rng = np.random.default_rng(seed)
+    for start in rng.integers(0, n - 64, 8):
+        x[start : start + int(rng.integers(4, 64))] = rng.choice([fixed.RAW_MIN, fixed.RAW_MAX])
+    return x[:, None].astype(np.int16)

@@ -14,13 +14,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from netgen import random_network
+from netgen import random_graph_network, random_network
 
 import wavecomp
 from wavecomp import fixed
 from wavecomp.cli import main
-from wavecomp.ir import ConvLayer, IOSpec, Network
-from wavecomp.mcu import cmsis_dsp, emit, plan
+from wavecomp.ir import ConvLayer, ConvSource, IOSpec, Network, Node
+from wavecomp.mcu import cmsis_dsp, emit, graph_plan, plan
 from wavecomp.output_dir import OutputFolderError
 
 COMBOS = list(itertools.product(plan.NUMERICS, plan.KERNELS))
@@ -74,30 +74,33 @@ def test_emit_result_is_the_build_contract(tmp_path):
     assert "using sample_t = float;" in (f32.engine_dir / "wavecomp_engine.h").read_text()
 
 
-def test_default_model_needs_64_bit_accumulators(tmp_path):
-    """The default model's static bounds exceed 2^31 in layers 0 and 1: they must not get
-    32-bit accumulators (the contract forbids assuming); layer 2's bound fits in 32 bits."""
+def test_default_model_needs_checked_accumulators(tmp_path):
+    """The default model's static bounds exceed 2^31 in layers 0 and 1: their int32 sums must be
+    checked (the contract forbids assuming they fit); layer 2's bound proves int32 exact."""
     net = wavecomp.load()
     bounds = [int(b.max()) for b in net.accumulator_bounds()]
     assert min(bounds[:2]) >= 2**31 > bounds[2]
     result = emit.emit(net, tmp_path / "out")
-    assert [p.accumulator for p in result.layers] == ["int64 SMLALD", "int64 SMLALD", "int32 SMLAD"]
+    checked = "int32 SMLAD, Q-checked (int64 redo)"
+    assert [r.accumulator for r in result.summary.rows] == [checked, checked, "int32 SMLAD"]
     cpp = (result.engine_dir / "wavecomp_engine.cpp").read_text()
-    assert cpp.count("AccWidth::narrow") == 1 and cpp.count("AccWidth::wide") == 2
+    assert cpp.count("AccWidth::narrow") == 1 and cpp.count("AccWidth::checked") == 2
 
 
 def test_report_and_readme(tmp_path):
     result = emit.emit(wavecomp.load(), tmp_path / "out", sample_rate=96_000)
     report = (result.out_dir / "report.md").read_text()
     assert "1,536 MACs/sample" in report and "5,000 CPU cycles per sample" in report
-    assert f"{result.weight_bytes:,} B" in report or f"{result.weight_bytes / 1024:,.1f}" in report
+    weights = result.summary.weight_bytes
+    assert f"{weights:,} B" in report or f"{weights / 1024:,.1f}" in report
     readme = (result.out_dir / "README.md").read_text()
     for fact in ("LIBDAISY_DIR", "make program-dfu", "RATE=96000", "CTRL_1", "`e0`", "in[0]"):
         assert fact in readme
-    # weights: 4 bytes per packed pair per output and tap, plus the bias terms (8 bytes per
-    # output of the 64-bit-accumulator layers 0 and 1, 4 bytes per output of layer 2)
-    assert result.weight_bytes == 4 * (4 * 2 * 16 + 4 * 8 * 16 + 4 * 8 * 4) + 8 * 32 + 4 * 4
-    assert result.cache_bytes == 2 * 4 * (4 * 2 + 16 * 8 + 64 * 8)
+    # weights: 4 bytes per packed pair per output and tap, plus a 4-byte bias term per output
+    assert weights == 4 * (4 * 2 * 16 + 4 * 8 * 16 + 4 * 8 * 4) + 4 * (16 + 16 + 4)
+    # stores: the input and layers 0 and 1 keep rings of span (K-1)*d + 1 = 4, 13 and 49
+    # columns (pairs of channels, every column twice); layer 2 writes the outputs directly
+    assert result.summary.cache_bytes == 2 * 4 * (4 * 2 + 13 * 8 + 49 * 8)
 
 
 def test_daisy_main_follows_the_io_spec(tmp_path):
@@ -120,47 +123,68 @@ def test_daisy_main_follows_the_io_spec(tmp_path):
         assert fact in main_cpp, fact
 
 
-def test_fused_weight_stream_order():
-    """Decode the packed stream with the documented order and get every weight back once."""
+def test_node_weight_stream_order():
+    """Decode the packed stream with the documented order and get every weight back once:
+    per group of four pre-activations, per conv source, per tap, per channel pair."""
     rng = np.random.default_rng(7)
-    for c_in, c_out, width in [(5, 7, "narrow"), (4, 3, "wide"), (1, 2, "narrow"), (6, 5, "wide")]:
-        w = rng.integers(-32768, 32768, (3, c_in, c_out))
-        layer = ConvLayer("c", w.astype(np.int16), np.zeros(c_out, np.int16), 2, "linear")
-        stream = plan.fused_weight_stream(layer, width).tolist()
-        pairs, group = (c_in + 1) // 2, plan.fused_group(width)
-        assert len(stream) == 3 * pairs * c_out
-        padded = np.zeros((3, 2 * pairs, c_out), np.int64)
-        padded[:, :c_in] = w
-        it = iter(stream)
-        for o0 in range(0, c_out, group):
-            for k in range(3):
-                for p in range(pairs):
-                    for o in range(o0, min(o0 + group, c_out)):
-                        word = next(it)
-                        low = np.int16(np.uint16(word & 0xFFFF))
-                        high = np.int16(np.uint16(word >> 16))
-                        assert (low, high) == (padded[k, 2 * p, o], padded[k, 2 * p + 1, o])
+    for c_pre, inputs in [(7, [(5, 3), (1, 1)]), (3, [(4, 2)]), (2, [(1, 3), (6, 1), (3, 2)])]:
+        sources = tuple(
+            ConvSource("input", rng.integers(-32768, 32768, (k, c, c_pre)).astype(np.int16), 2)
+            for c, k in inputs
+        )
+        node = Node("n", sources, np.zeros(c_pre, np.int16))
+        stream = iter(graph_plan.node_weight_stream(node).tolist())
+        for o0 in range(0, c_pre, 4):
+            for source in sources:
+                k_size, c_in, _ = source.weights.shape
+                pairs = (c_in + 1) // 2
+                padded = np.zeros((k_size, 2 * pairs, c_pre), np.int64)
+                padded[:, :c_in] = source.weights
+                for k in range(k_size):
+                    for p in range(pairs):
+                        for o in range(o0, min(o0 + 4, c_pre)):
+                            word = next(stream)
+                            low = np.int16(np.uint16(word & 0xFFFF))
+                            high = np.int16(np.uint16(word >> 16))
+                            assert (low, high) == (padded[k, 2 * p, o], padded[k, 2 * p + 1, o])
+        assert next(stream, None) is None
+
+
+def test_packed_knots_pair_each_knot_with_the_next():
+    table = fixed.tanh_table()
+    words = graph_plan.packed_knots(table)
+    assert words.shape == (1024,)
+    low = (words & 0xFFFF).astype(np.uint16).view(np.int16)
+    high = (words >> 16).astype(np.uint16).view(np.int16)
+    assert np.array_equal(low, table[:-1]) and np.array_equal(high, table[1:])
 
 
 def test_accumulator_width_follows_the_static_bound():
-    def width(total_abs_weight: int, rounding: fixed.Rounding = "floor") -> str:
-        w = np.zeros((1, 1 + total_abs_weight // 32767, 1), np.int64)
-        rest = total_abs_weight
-        for c in range(w.shape[1]):
-            w[0, c, 0] = min(rest, 32767)
-            rest -= w[0, c, 0]
-        return plan.accumulator_width(one_layer(w, np.zeros(1)).layers[0], rounding)
-
-    # bound = sum|W| * 32768 (bias 0, floor): int32 strictly below 2^31, and the cheap
-    # 64-bit requantisation strictly below 2^43
-    assert width(2**16 - 1) == "narrow"
-    assert width(2**16) == "wide"
-    assert width(2**28 - 1) == "wide"
-    assert width(2**28) == "wide_clamp"
+    # the bound B = |bias| * 2^(12+e) + R_e + sum|W| * M_X: int32 proved exact strictly below
+    # 2^31, Q-checked int32 with an int64 redo up to 2^62, refused beyond
+    assert graph_plan.node_width("n", 2**31 - 1) == "narrow"
+    assert graph_plan.node_width("n", 2**31) == "checked"
+    assert graph_plan.node_width("n", 2**62 - 1) == "checked"
+    with pytest.raises(plan.EmitError, match=r"node 'n': accumulator bound .* more than 63"):
+        graph_plan.node_width("n", 2**62)
     # the bias and, for half_up, R = 2^11 count too
-    w = np.array([[[32767], [32767]]])
-    assert plan.accumulator_width(one_layer(w, np.zeros(1)).layers[0], "half_up") == "narrow"
-    assert plan.accumulator_width(one_layer(w, np.array([16])).layers[0], "floor") == "wide"
+    w = np.array([[[32767], [32767]]])  # sum|W| * 32768 = 2^31 - 2^16
+    assert accumulator(one_layer(w, np.zeros(1)), "half_up") == "narrow"
+    assert accumulator(one_layer(w, np.array([16])), "floor") == "checked"
+
+
+def accumulator(net: Network, rounding: fixed.Rounding) -> str:
+    return graph_plan.plan_graph(net, rounding).nodes[0].width
+
+
+def test_graph_networks_need_the_fused_q12_engine(tmp_path):
+    net = random_graph_network(0)
+    for options in ({"numerics": "f32"}, {"kernel": "cmsis"}):
+        with pytest.raises(plan.EmitError, match="--numerics q12 --kernel fused"):
+            emit.emit(net, tmp_path / "out", **options)
+    assert not (tmp_path / "out").exists()
+    emit.emit(net, tmp_path / "out")
+    assert (tmp_path / "out" / "engine" / "wavecomp_engine.cpp").is_file()
 
 
 # ---- errors -----------------------------------------------------------------------------------
@@ -221,10 +245,12 @@ def test_unholdable_bound_is_rejected(tmp_path, monkeypatch):
     """No real array reaches 2^62 (it takes 2^32 full-scale weights per output), so lower the
     limit to see the error the emitter gives instead of wrapping."""
     net = one_layer(np.full((2, 3, 1), -32768), np.zeros(1))
-    monkeypatch.setattr(plan, "WIDE_LIMIT", 2**30)
+    monkeypatch.setattr(graph_plan, "INT64_LIMIT", 2**31)
+    with pytest.raises(plan.EmitError, match=r"node 'conv': accumulator bound .* more than 63"):
+        emit.emit(net, tmp_path / "out")
     monkeypatch.setattr(plan, "INT64_LIMIT", 2**31)
     with pytest.raises(plan.EmitError, match=r"layer 'conv': accumulator bound .* more than 63"):
-        emit.emit(net, tmp_path / "out")
+        emit.emit(net, tmp_path / "out", kernel="cmsis")
     assert not (tmp_path / "out").exists()
 
 

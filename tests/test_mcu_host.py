@@ -15,12 +15,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from netgen import EDGE_SPAN_CHAINS, chain_network, preset_network, random_network
+from netgen import (
+    EDGE_SPAN_CHAINS,
+    chain_network,
+    nam_network,
+    nam_stream,
+    preset_network,
+    random_graph_network,
+    random_network,
+)
 
 import wavecomp
 from wavecomp import fixed, reference, tools
-from wavecomp.ir import ConvLayer, IOSpec, Network
-from wavecomp.mcu import emit, host, plan
+from wavecomp.ir import INPUT, ConvLayer, ConvSource, IdentitySource, IOSpec, Network, Node
+from wavecomp.mcu import emit, graph_plan, host, plan
 from wavecomp.reference import float_ref
 from wavecomp.sim import render_wav, write_tone
 from wavecomp.stimulus import random_inputs
@@ -93,6 +101,61 @@ def test_random_networks(seed, tmp_path):
         check_q12(net, x, kernel, rounding, tmp_path)
 
 
+# ---- q12: graph networks (the fused engine) ---------------------------------------------------
+GRAPH_SEEDS = [0, 1, 2, *(pytest.param(s, marks=pytest.mark.slow) for s in range(3, 12))]
+NAM_SAMPLES = 8_000
+"""Samples past the receptive field for the NAM-shaped networks."""
+
+
+@pytest.mark.parametrize("seed", GRAPH_SEEDS)
+def test_graph_networks(seed, tmp_path):
+    """Residual and skip sums, input mixins, extra sources, every activation (tables too),
+    weight and identity shifts: a receptive field plus 2,000 samples, both rounding modes."""
+    net = random_graph_network(seed)
+    x = random_inputs(net.receptive_field + N_SAMPLES, net.in_channels, seed)
+    for rounding in fixed.ROUNDING_MODES:
+        check_q12(net, x, "fused", rounding, tmp_path)
+
+
+def identity_overflow_network() -> Network:
+    """Identity adds whose exact sum leaves int32 on full-scale input: three adds of the input
+    at shift 12 + 3 - 0 = 15 (the two-SMLAD case) reach 3 * 2^30, plus a conv source."""
+    conv = np.full((2, 2, 2), 30_000, np.int16)
+    conv[:, :, 1] = -30_000
+    sources = (ConvSource(INPUT, conv, 3), *(IdentitySource(INPUT, 0) for _ in range(3)))
+    node = Node("sum", sources, np.array([100, -100], np.int16), shift=3)
+    return Network([node], IOSpec.default(2, 2), name="identity_overflow")
+
+
+def test_checked_sums_are_redone_exactly_when_they_overflow(tmp_path, monkeypatch):
+    """A Q-checked node on inputs that overflow int32 (in the identity adds and in the
+    convolution): bit-exact through the int64 redo; with the check switched off (the node
+    forced to plain int32), the wrap shows."""
+    net = identity_overflow_network()
+    assert graph_plan.plan_graph(net, "half_up").nodes[0].width == "checked"
+    x = random_inputs(N_SAMPLES, 2, 4)
+    x[200:260] = fixed.RAW_MAX
+    x[600:640] = fixed.RAW_MIN
+    for rounding in fixed.ROUNDING_MODES:
+        check_q12(net, x, "fused", rounding, tmp_path)
+    monkeypatch.setattr(graph_plan, "NARROW_LIMIT", 2**62)
+    with pytest.raises(AssertionError, match="mismatching samples"):
+        check_q12(net, x, "fused", "half_up", tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("preset", "rounding"),
+    [("a2_lite", "half_up"), ("a2_full", "floor"), ("a1_standard", "half_up")],
+)
+def test_nam_shaped_networks(preset, rounding, tmp_path):
+    """NAM A2-Lite, A2-Full and A1-standard shapes (seeded weights of a trained capture's
+    scale): a receptive field plus 8,000 samples of strummed chords with full-scale bursts."""
+    net = nam_network(preset, rounding)
+    x = nam_stream(net.receptive_field + NAM_SAMPLES, seed=6)
+    check_q12(net, x, "fused", rounding, tmp_path)
+
+
 @pytest.mark.parametrize("kernel", plan.KERNELS)
 def test_64_bit_accumulators_when_the_bound_needs_them(kernel, tmp_path):
     net = overflowing_network()
@@ -102,7 +165,7 @@ def test_64_bit_accumulators_when_the_bound_needs_them(kernel, tmp_path):
     x[300:340] = fixed.RAW_MAX
     full = emit.emit(net, tmp_path / "out", kernel=kernel)
     if kernel == "fused":
-        assert [p.accumulator for p in full.layers] == ["int64 SMLALD"] * 2
+        assert {r.accumulator for r in full.summary.rows} == {"int32 SMLAD, Q-checked (int64 redo)"}
     for rounding in fixed.ROUNDING_MODES:
         check_q12(net, x, kernel, rounding, tmp_path)
 
@@ -110,13 +173,13 @@ def test_64_bit_accumulators_when_the_bound_needs_them(kernel, tmp_path):
 @pytest.mark.slow
 def test_64_bit_clamp_path(tmp_path):
     """A bound of 2^43 (8 x 1024 full-scale weights): acc >> 12 itself leaves int32, so the
-    fused kernel must clamp in 64 bits."""
+    fused kernel's int64 redo must clamp in 64 bits."""
     net = Network(
         [ConvLayer("huge", np.full((8, 1024, 1), -32768, np.int16), np.zeros(1, np.int16), 1)],
         IOSpec.default(1024, 1),
         name="huge",
     )
-    assert plan.accumulator_width(net.layers[0], "floor") == "wide_clamp"
+    assert graph_plan.plan_graph(net, "floor").nodes[0].bound >= 2**43
     x = random_inputs(256, 1024, 4)
     x[40:60] = fixed.RAW_MIN  # acc = 2^43 exactly: saturates to +32767
     for kernel in plan.KERNELS:
@@ -126,15 +189,16 @@ def test_64_bit_clamp_path(tmp_path):
 @pytest.mark.parametrize("net", SPAN_NETWORKS, ids=lambda net: net.name)
 @pytest.mark.parametrize(("kernel", "rounding"), KERNELS_ROUNDINGS)
 def test_spans_around_powers_of_two(net, kernel, rounding, tmp_path):
-    """Ring sizes are the next power of two of a layer's span: spans at 2^n - 1, 2^n and
-    2^n + 1 (and K = 1; netgen.EDGE_SPAN_CHAINS) are where an off-by-one in the mask
-    indexing shows."""
+    """Spans at 2^n - 1, 2^n and 2^n + 1 (and K = 1; netgen.EDGE_SPAN_CHAINS) are where an
+    off-by-one shows: in the chain kernels' power-of-two masks, and in the fused kernel's
+    span-sized rings (masked when the span is a power of two, a compare otherwise)."""
     check_q12(net, random_inputs(N_SAMPLES, net.in_channels, 3), kernel, rounding, tmp_path)
 
 
 def cancelling_wide_network() -> Network:
     """A static bound beyond 2^43 (9,216 full-scale weights per output: the fused kernel's
-    64-bit clamp path) with signs that cancel, so small inputs give in-range outputs."""
+    int64 redo clamps in 64 bits) with signs that cancel, so small inputs give in-range
+    outputs."""
     rng = np.random.default_rng(43)
     signs = rng.choice([-1, 1], size=(32, 288, 2))
     weights = np.where(signs > 0, fixed.RAW_MAX, fixed.RAW_MIN)
@@ -145,10 +209,10 @@ def cancelling_wide_network() -> Network:
 
 @pytest.mark.parametrize("rounding", fixed.ROUNDING_MODES)
 def test_64_bit_clamp_path_with_outputs_in_range(rounding, tmp_path):
-    """The quick check of the fused kernel's wide_clamp requantisation: most outputs are
-    neither 0 nor saturated, so a wrong shift or clamp changes them."""
+    """The quick check of the 64-bit requantisation: most outputs are neither 0 nor saturated,
+    so a wrong shift or clamp changes them (the burst overflows int32: the int64 redo)."""
     net = cancelling_wide_network()
-    assert plan.accumulator_width(net.layers[0], rounding) == "wide_clamp"
+    assert graph_plan.plan_graph(net, rounding).nodes[0].bound >= 2**43
     x = np.random.default_rng(5).integers(-24, 25, (N_SAMPLES, net.in_channels))
     x[1000:1010] = fixed.RAW_MAX  # and a burst that saturates
     want = reference.run(net, x, rounding=rounding)
@@ -173,7 +237,7 @@ def test_32_bit_accumulators_would_be_caught(tmp_path, monkeypatch):
     net = overflowing_network()
     x = random_inputs(N_SAMPLES, 4, 2)
     x[100:140] = fixed.RAW_MIN
-    monkeypatch.setattr(plan, "NARROW_LIMIT", 2**62)
+    monkeypatch.setattr(graph_plan, "NARROW_LIMIT", 2**62)
     got = host.run(net, x)
     with pytest.raises(AssertionError, match="mismatching samples"):
         assert_same(net, got, reference.run(net, x), "forced int32", tmp_path)

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from netgen import preset_network, random_network
-from test_mcu_host import SPAN_NETWORKS
+from netgen import nam_network, nam_stream, preset_network, random_graph_network, random_network
+from test_mcu_host import SPAN_NETWORKS, identity_overflow_network
 
 import wavecomp
 from wavecomp import fixed, reference
@@ -257,6 +257,40 @@ def test_random_network_q12(tmp_path, seed, kernel):
     net = random_network(seed)
     x = random_inputs(N_SAMPLES, net.in_channels, 100 + seed)
     check_q12(net, x, tmp_path, kernel, rounding)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", range(10))
+def test_graph_network_q12(tmp_path, seed):
+    """Random graph networks (every activation, shifts, identity and multi-source nodes) over
+    a receptive field plus 2,000 samples; both rounding modes."""
+    net = random_graph_network(seed)
+    x = random_inputs(net.receptive_field + N_SAMPLES, net.in_channels, 200 + seed)
+    for rounding in fixed.ROUNDING_MODES:
+        check_q12(net, x, tmp_path, "fused", rounding)
+
+
+@pytest.mark.slow
+def test_checked_sums_are_redone_exactly_on_the_m7(tmp_path):
+    """The Q flag, read on the real instruction set: overflowing sums take the int64 redo."""
+    net = identity_overflow_network()
+    x = random_inputs(N_SAMPLES, 2, 4)
+    x[200:260] = fixed.RAW_MAX
+    x[600:640] = fixed.RAW_MIN
+    for rounding in fixed.ROUNDING_MODES:
+        check_q12(net, x, tmp_path, "fused", rounding)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("preset", "rounding"),
+    [("a2_lite", "floor"), ("a2_full", "half_up"), ("a1_standard", "floor")],
+)
+def test_nam_shaped_networks_q12(tmp_path, preset, rounding):
+    """NAM shapes over a receptive field plus 8,000 samples on the emulated Cortex-M7."""
+    net = nam_network(preset, rounding)
+    x = nam_stream(net.receptive_field + 8_000, seed=7)
+    check_q12(net, x, tmp_path, "fused", rounding)
 
 
 @pytest.mark.slow

@@ -21,16 +21,13 @@ import pytest
 import soundfile as sf
 from benches import BUILD_ROOT, expected_outputs, first_mismatches
 from click.testing import CliRunner
-from netgen import chain_network, random_graph_network, random_network
+from netgen import chain_network, nam_network, nam_stream, random_graph_network, random_network
 
 import wavecomp
 from wavecomp import fixed, reference
 from wavecomp import schedule as sch
 from wavecomp.cache import CacheError
 from wavecomp.cli import main
-from wavecomp.frontend.nam_file import read_nam_document
-from wavecomp.frontend.nam_import import codec_samples, quantize_capture
-from wavecomp.frontend.nam_presets import random_capture
 from wavecomp.ir import ConvLayer, IOSpec, Network
 from wavecomp.rtl import render, verilator
 from wavecomp.rtl.render import build_rtl, render_rtl, run_rtl
@@ -81,25 +78,13 @@ NAM_BUDGET = sch.Budget(cycles_per_sample=1024, multipliers=72, part="45F")
 """48 kHz at 4 x 256 fs on the Colorlight i9 (LFE5U-45F): the NAM rows of bench/fpga.py."""
 
 
-def nam_stream(n: int, seed: int) -> np.ndarray:
-    """Guitar-level strummed chords at codec resolution with full-scale bursts mixed in."""
-    from wavecomp.stimulus import strummed_chords
-
-    x = codec_samples(strummed_chords(seconds=n / 48_000 + 0.01, seed=seed))[:n, 0]
-    rng = np.random.default_rng(seed)
-    for start in rng.integers(0, n - 64, 8):
-        x[start : start + int(rng.integers(4, 64))] = rng.choice([fixed.RAW_MIN, fixed.RAW_MAX])
-    return x[:, None].astype(np.int16)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize(("preset", "rounding"), [("a1_standard", "half_up"), ("a2_full", "floor")])
 def test_nam_shaped_cores_are_bit_exact(preset: str, rounding: fixed.Rounding) -> None:
     """NAM A1-standard and A2-Full shapes (seeded weights of a trained capture's scale) on the
     45F schedule at 1,024 cycles/sample: a receptive field plus thousands of samples through
     the Verilator harness, every sample equal to the reference."""
-    capture = read_nam_document(random_capture(preset, seed=3), preset)
-    net, _ = quantize_capture(capture, preset, preset, rounding)
+    net = nam_network(preset, rounding)
     sched = sch.schedule(net, NAM_BUDGET, rounding=rounding)
     assert net.receptive_field + 2_000 < NAM_SAMPLES
     x = nam_stream(NAM_SAMPLES, seed=5)

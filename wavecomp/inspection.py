@@ -17,22 +17,10 @@ def fit_rows(net: Network) -> list[dict[str, Any]]:
     """One row per target: what the model needs, what the target has, and whether it fits.
 
     The ECP5 rows come from the scheduler (multipliers, cycles and block RAM) at the core clock
-    ``build --core-clock auto`` would take (256 cycles/sample when the model fits there). The MCU
-    backend does not take graph networks yet: their Daisy row says so.
+    ``build --core-clock auto`` would take (256 cycles/sample when the model fits there); the
+    Daisy row from the q12 engine's plan.
     """
-    rows = [_ecp5_row(net, key) for key in targets.ECP5_PARTS]
-    if net.is_chain:
-        rows.append(_daisy_row(net))
-    else:
-        rows.append(
-            {
-                "target": "Daisy Patch (STM32H750)",
-                "need": "graph network: not yet supported by the MCU backend",
-                "have": "-",
-                "fits": False,
-            }
-        )
-    return rows
+    return [*(_ecp5_row(net, key) for key in targets.ECP5_PARTS), _daisy_row(net)]
 
 
 def _ecp5_row(net: Network, key: str) -> dict[str, Any]:

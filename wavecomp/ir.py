@@ -287,8 +287,7 @@ class Network:
         if why is not None:
             raise GraphNotSupportedError(
                 f"network {self.name!r} is a graph network ({why}); {backend} compiles plain "
-                "conv chains only so far. Graph networks run on the reference today "
-                "(`wavecomp sim --target reference`); FPGA and MCU support comes next."
+                "conv chains only"
             )
         return list(layers)
 

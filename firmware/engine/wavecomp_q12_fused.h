@@ -1,38 +1,46 @@
-// wavecomp fused Q4.12 kernel: hand-scheduled SIMD convolution for the Cortex-M7.
+// wavecomp fused Q4.12 kernel: hand-scheduled SIMD graph nodes for the Cortex-M7.
 //
-// One output sample of a causal dilated conv layer is, per output channel o,
-//   acc = bias_term[o] + sum_k sum_c W[k][c][o] * x[t - (K-1-k)*d][c]
-//   y   = clamp(acc >> 12, -32768, 32767), then ReLU
-// (DESIGN.md "Numerics contract"; bias_term = (bias << 12) + R is folded in by the emitter).
+// One node computes, per pre-activation channel o (DESIGN.md "Numerics contract"),
+//   acc = bias_term[o] + sum_conv sum_k sum_c W[k][c][o] * X[t - (K-1-k)*d][c]
+//                      + sum_identity X[t][o] << (12 + e - m)
+//   p   = clamp(acc >> (12 + e), -32768, 32767), then its activation
+// (bias_term = (bias << (12+e)) + R_e is folded in by the emitter). A plain conv chain is the
+// graph whose nodes each read the one before.
 //
 // Why it is shaped like this (instructions per MAC is the figure of merit):
-// - Activations are stored as packed channel pairs (one 32-bit word = channels 2i, 2i+1), so
-//   __SMLAD / __SMLALD do two 16x16 MACs per instruction and one LDRD fetches four channels.
-// - Each group of G output channels shares every activation load; G = 4 with 32-bit
-//   accumulators, G = 2 with 64-bit ones (they take two registers each: more would spill).
-// - Weights are pre-packed by the emitter in exactly the order this code consumes them, so
-//   they stream through one post-incremented pointer with LDM (up to four words per
-//   instruction).
+// - Tensors are stored as packed channel pairs (one 32-bit word = channels 2i, 2i+1), so
+//   __SMLAD does two 16x16 MACs per instruction and one LDRD fetches four channels.
+// - Each group of four output channels shares every activation load. Weights are pre-packed
+//   by the emitter in exactly the order this code consumes them, so they stream through one
+//   post-incremented pointer with LDM (up to four words per instruction).
 // - GCC forms neither that LDM nor the activations' LDRD from C loads (it splits 64-bit
 //   loads into two LDRs), and has no builtin for PKHBT: those three are one-line asm helpers
 //   on Arm, plain C elsewhere. Everything else is C with intrinsics.
-// - Each layer's ring keeps every column twice (rows s and s + kRows) and time runs towards
-//   higher addresses, so all K taps of a sample sit at compile-time positive offsets from the
-//   newest row: no masking or wrap-around in the inner loops.
-// - The accumulator width is a template argument the emitter picks from the layer's static
-//   bound (fixed.accumulator_bound): 32-bit only when the bound is below 2^31.
+// - A tensor read with a delay keeps a ring of span = (K-1)*d + 1 columns, each stored twice
+//   (rows s and s + span) with time running towards higher rows, so all K taps of a sample
+//   sit at compile-time offsets from the newest row: no masking or wrap in the inner loops.
+// - Accumulators are int32. Where the static bound (fixed.node_accumulator_bound) is below
+//   2^31 that is proved exact ("narrow"). Above it ("checked"), the group runs in int32 all
+//   the same and the Cortex-M7's sticky Q flag, which SMLAD sets when its exact sum leaves
+//   int32, tells whether it was exact; if not, the group is recomputed in int64 (exact by the
+//   bound < 2^62). Real audio almost never takes the slow path; the result is exact either way.
+// - Identity adds are SMLADs with a one-lane weight 1 << s, so the Q flag covers them too.
+// - pwl tables are stored as knot pairs {L[i], L[i+1]} in one word, so a lookup is one load
+//   and one SMLAD: L[i] + (((L[i+1] - L[i]) * f + r) >> 6) = (L[i]*(64-f) + L[i+1]*f + r) >> 6.
 //
 // The DSP instructions are the CMSIS intrinsics (__SMLAD, __SMLALD, __SSAT, __USAT, __PKHBT).
 // On Arm with GCC the kernel calls the ACLE builtins behind them directly: CMSIS Core writes
 // them as volatile inline asm, which stops GCC folding the >> 12 into SSAT and scheduling
-// around them (about 10% more instructions on the default model in a libDaisy build). The
-// same source builds on the host, where wavecomp's CMSIS shim supplies the intrinsics as
-// exact portable C: that is how the tests prove it bit-exact.
+// around them. The same source builds on the host, where wavecomp's CMSIS shim supplies the
+// intrinsics as exact portable C and this file emulates the Q flag: that is how the tests
+// prove it bit-exact, slow path included.
 #ifndef WAVECOMP_Q12_FUSED_H
 #define WAVECOMP_Q12_FUSED_H
 
 #include <stdint.h>
 #include <string.h>
+
+#include <type_traits>
 
 #include "cmsis_compiler.h"
 
@@ -43,74 +51,133 @@
 #define WAVECOMP_ACLE 0
 #endif
 
+// The engine's generated node bodies are lambdas: WAVECOMP_LAMBDA_INLINE makes GCC inline them
+// (an out-of-line body keeps its accumulators in memory, a store after every MAC).
 #if defined(__GNUC__)
 #define WAVECOMP_INLINE inline __attribute__((always_inline))
+#define WAVECOMP_LAMBDA_INLINE __attribute__((always_inline))
+#define WAVECOMP_COLD __attribute__((noinline, cold))
 #else
 #define WAVECOMP_INLINE inline
+#define WAVECOMP_LAMBDA_INLINE
+#define WAVECOMP_COLD
 #endif
 
 namespace wavecomp {
 namespace q12_fused {
 
 enum class AccWidth {
-  narrow,     // int32 with __SMLAD: the layer's bound is below 2^31
-  wide,       // int64 with __SMLALD: bound below 2^43, so acc >> 12 fits in 32 bits
-  wide_clamp  // int64 with __SMLALD and a 64-bit clamp: any larger bound
+  narrow,  // int32: the node's static bound is below 2^31
+  checked  // int32, the Q flag watched; a group that overflowed is redone in int64
 };
 
-template <AccWidth W>
-struct AccType {
-  using type = int64_t;
-};
-template <>
-struct AccType<AccWidth::narrow> {
-  using type = int32_t;
-};
-template <AccWidth W>
-using acc_t = typename AccType<W>::type;
+// Output channels per group: four int32 accumulators fit the Cortex-M7's registers next to
+// the loads.
+constexpr int kGroup = 4;
 
-// Output channels per group: what fits the Cortex-M7's registers next to the loads.
-template <AccWidth W>
-constexpr int kGroup = W == AccWidth::narrow ? 4 : 2;
-
-// A layer's activation cache: kRows (a power of two >= the layer's span) columns of
-// kWords packed channel pairs, each column stored twice so taps never wrap.
-template <int kRows, int kWords>
+// A tensor read with a delay: span columns of kWords packed channel pairs, each stored twice.
+template <int kSpan, int kWords>
 struct Ring {
-  static_assert(kRows > 0 && (kRows & (kRows - 1)) == 0, "ring rows must be a power of two");
-  static constexpr int kCopyWords = kRows * kWords;  // distance to a column's second copy
+  static_assert(kSpan > 1, "a tensor read only at delay 0 is a Column");
+  static constexpr int kCopyWords = kSpan * kWords;  // distance to a column's second copy
 
-  alignas(8) uint32_t data[2 * kRows * kWords];
+  alignas(8) uint32_t data[2 * kSpan * kWords];
   uint32_t pos;  // row of the newest column; older columns follow at higher rows
 
   void reset() {
     memset(data, 0, sizeof data);
     pos = 0;
   }
-  // Make room for a new column and return its (first) row; the caller writes both copies.
+  // Make room for a new column and return its (first) row; the writer fills both copies.
   uint32_t* push() {
-    pos = (pos - 1u) & (kRows - 1u);
+    if constexpr ((kSpan & (kSpan - 1)) == 0) {
+      pos = (pos - 1u) & (kSpan - 1u);
+    } else {
+      pos = pos == 0 ? kSpan - 1u : pos - 1u;
+    }
     return data + pos * kWords;
   }
   const uint32_t* newest() const { return data + pos * kWords; }
 };
 
+// A tensor read only at delay 0 (or only an output): this sample's column.
+template <int kWords>
+struct Column {
+  static constexpr int kCopyWords = 0;
+
+  alignas(8) uint32_t data[kWords];
+
+  void reset() { memset(data, 0, sizeof data); }
+  uint32_t* push() { return data; }
+  const uint32_t* newest() const { return data; }
+};
+
 // ---- the DSP instructions ------------------------------------------------------------------
-// acc + x[15:0] * y[15:0] + x[31:16] * y[31:16], wrapping like the instruction
-__STATIC_FORCEINLINE uint32_t smlad(uint32_t x, uint32_t y, uint32_t acc) {
+#if !WAVECOMP_ACLE
+// The host has no Q flag: the kernel's own int32 MACs keep one (set when the exact sum
+// leaves int32, like SMLAD's), so the checked path and its fallback run as on the M7.
+inline bool host_overflow = false;
+#endif
+
+// The Q flag is read and cleared with volatile asm, and the checked MACs are volatile asm too
+// (``Watched``): GCC keeps volatile asm in program order, so no MAC of a group can move past
+// the read that judges it. (GCC's own Q-flag builtins do not order __smlad: at -O3 it moved
+// MACs below __saturation_occurred.) SSAT/USAT may still move across the clear; a stray Q
+// from them can only cause a needless, exact redo.
+__STATIC_FORCEINLINE void clear_overflow() {
 #if WAVECOMP_ACLE
-  return (uint32_t)__smlad((int16x2_t)x, (int16x2_t)y, (int32_t)acc);
+  __asm__ volatile("msr APSR_nzcvq, %0" : : "r"(0) : "cc");
 #else
-  return __SMLAD(x, y, acc);
+  host_overflow = false;
 #endif
 }
 
-// the same with a 64-bit accumulator
-__STATIC_FORCEINLINE uint64_t smlald(uint32_t x, uint32_t y, uint64_t acc) {
+__STATIC_FORCEINLINE bool overflowed() {
 #if WAVECOMP_ACLE
-  return (uint64_t)__smlald((int16x2_t)x, (int16x2_t)y, (int64_t)acc);
+  uint32_t apsr;
+  __asm__ volatile("mrs %0, APSR" : "=r"(apsr));
+  return (apsr >> 27) & 1u;  // Q
 #else
-  return __SMLALD(x, y, acc);
+  return host_overflow;
+#endif
+}
+
+// acc + x[15:0] * y[15:0] + x[31:16] * y[31:16] modulo 2^32; sets the Q flag if the exact sum
+// leaves int32
+__STATIC_FORCEINLINE int32_t smlad(uint32_t x, uint32_t y, int32_t acc) {
+#if WAVECOMP_ACLE
+  return __smlad((int16x2_t)x, (int16x2_t)y, acc);
+#else
+  const int64_t exact = (int64_t)acc + (int64_t)(int16_t)(x & 0xFFFFu) * (int16_t)(y & 0xFFFFu) +
+                        (int64_t)(int16_t)(x >> 16) * (int16_t)(y >> 16);
+  if (exact != (int32_t)exact) host_overflow = true;
+  return (int32_t)__SMLAD(x, y, (uint32_t)acc);
+#endif
+}
+
+// the same with an exact 64-bit accumulator
+__STATIC_FORCEINLINE int64_t smlald(uint32_t x, uint32_t y, int64_t acc) {
+#if WAVECOMP_ACLE
+  return __smlald((int16x2_t)x, (int16x2_t)y, acc);
+#else
+  return (int64_t)__SMLALD(x, y, (uint64_t)acc);
+#endif
+}
+
+// A checked node's int32 sum: its MACs stay in order with the Q-flag reads (see above).
+struct Watched {
+  int32_t v;
+};
+
+__STATIC_FORCEINLINE int32_t mac2(uint32_t x, uint32_t w, int32_t acc) { return smlad(x, w, acc); }
+__STATIC_FORCEINLINE int64_t mac2(uint32_t x, uint32_t w, int64_t acc) { return smlald(x, w, acc); }
+__STATIC_FORCEINLINE Watched mac2(uint32_t x, uint32_t w, Watched acc) {
+#if WAVECOMP_ACLE
+  int32_t sum;
+  __asm__ volatile("smlad %0, %1, %2, %3" : "=r"(sum) : "r"(x), "r"(w), "r"(acc.v));
+  return {sum};
+#else
+  return {smlad(x, w, acc.v)};
 #endif
 }
 
@@ -140,45 +207,9 @@ __STATIC_FORCEINLINE uint32_t pack_pair(int32_t y0, int32_t y1) {  // y0 in bits
 #endif
 }
 
-// Writes a layer's outputs into the next layer's new column (both copies).
-template <int kCopyWords>
-struct ColumnSink {
-  uint32_t* row;
-  WAVECOMP_INLINE void pair(int word, int32_t y0, int32_t y1) {
-    const uint32_t packed = pack_pair(y0, y1);
-    row[word] = packed;
-    row[word + kCopyWords] = packed;
-  }
-  WAVECOMP_INLINE void single(int word, int32_t y0) {  // last channel of an odd count
-    const uint32_t packed = (uint32_t)y0 & 0xFFFFu;  // the pad lane stays 0
-    row[word] = packed;
-    row[word + kCopyWords] = packed;
-  }
-};
-
-// Writes the last layer's outputs to the caller's array.
-struct OutputSink {
-  int16_t* out;
-  WAVECOMP_INLINE void pair(int word, int32_t y0, int32_t y1) {
-    out[2 * word] = (int16_t)y0;
-    out[2 * word + 1] = (int16_t)y1;
-  }
-  WAVECOMP_INLINE void single(int word, int32_t y0) { out[2 * word] = (int16_t)y0; }
-};
-
-// Copy the network's input samples into layer 0's new column (both copies).
-template <int kChannels, int kCopyWords>
-__STATIC_FORCEINLINE void write_input(const int16_t* in, uint32_t* row) {
-  for (int i = 0; i < kChannels / 2; ++i) {
-    const uint32_t packed = pack_pair(in[2 * i], in[2 * i + 1]);
-    row[i] = packed;
-    row[i + kCopyWords] = packed;
-  }
-  if (kChannels % 2) {
-    const uint32_t packed = (uint16_t)in[kChannels - 1];
-    row[kChannels / 2] = packed;
-    row[kChannels / 2 + kCopyWords] = packed;
-  }
+// Channel c of a packed column.
+__STATIC_FORCEINLINE int16_t lane(const uint32_t* column, int c) {
+  return (int16_t)(column[c / 2] >> (16 * (c % 2)));
 }
 
 // Load N (1..4) consecutive weight words and advance the stream: one LDM on Arm.
@@ -228,7 +259,7 @@ __STATIC_FORCEINLINE void load_weights(const uint32_t*& p, uint32_t (&w)[N]) {
 // 64-bit C load into two LDRs; the "m" operand still lets it pick an LDRD-legal address.
 // The operand's type must alias the uint32_t stores that wrote the ring: with a plain
 // uint64_t, type-based alias analysis lets GCC move this load above those stores, and the
-// layer reads the previous sample's column.
+// node reads the previous sample's column.
 typedef uint64_t __attribute__((may_alias)) ring_pair_t;
 __STATIC_FORCEINLINE void load_activations(const uint32_t* p, uint32_t (&x)[2]) {
 #if defined(__ARM_ARCH) && defined(__GNUC__)
@@ -239,38 +270,73 @@ __STATIC_FORCEINLINE void load_activations(const uint32_t* p, uint32_t (&x)[2]) 
 #endif
 }
 
-template <AccWidth W>
-__STATIC_FORCEINLINE acc_t<W> mac2(uint32_t x, uint32_t w, acc_t<W> acc) {
-  if constexpr (W == AccWidth::narrow) {
-    return (int32_t)smlad(x, w, (uint32_t)acc);
-  } else {
-    return (int64_t)smlald(x, w, (uint64_t)acc);
+// ---- where a node's outputs go -------------------------------------------------------------
+// Into a tensor's new column (both copies when it is a ring).
+template <int kCopyWords>
+struct ColumnSink {
+  uint32_t* row;
+  WAVECOMP_INLINE void pair(int word, int32_t y0, int32_t y1) {
+    const uint32_t packed = pack_pair(y0, y1);
+    row[word] = packed;
+    if constexpr (kCopyWords > 0) row[word + kCopyWords] = packed;
   }
+  WAVECOMP_INLINE void single(int word, int32_t y0) {  // last channel of an odd count
+    const uint32_t packed = (uint32_t)y0 & 0xFFFFu;     // the pad lane stays 0
+    row[word] = packed;
+    if constexpr (kCopyWords > 0) row[word + kCopyWords] = packed;
+  }
+};
+
+// Straight to the caller's output array (a last node whose channels are the outputs).
+struct OutputSink {
+  int16_t* out;
+  WAVECOMP_INLINE void pair(int word, int32_t y0, int32_t y1) {
+    out[2 * word] = (int16_t)y0;
+    out[2 * word + 1] = (int16_t)y1;
+  }
+  WAVECOMP_INLINE void single(int word, int32_t y0) { out[2 * word] = (int16_t)y0; }
+};
+
+// A gated node's pre-activations p, for the gate pass.
+struct PreactSink {
+  int32_t* p;
+  WAVECOMP_INLINE void pair(int word, int32_t y0, int32_t y1) {
+    p[2 * word] = y0;
+    p[2 * word + 1] = y1;
+  }
+  WAVECOMP_INLINE void single(int word, int32_t y0) { p[2 * word] = y0; }
+};
+
+// Copy the network's input samples into the input tensor's new column (both copies).
+template <int kChannels, int kCopyWords>
+__STATIC_FORCEINLINE void write_input(const int16_t* in, uint32_t* row) {
+  ColumnSink<kCopyWords> sink{row};
+  for (int i = 0; i < kChannels / 2; ++i) sink.pair(i, in[2 * i], in[2 * i + 1]);
+  if (kChannels % 2) sink.single(kChannels / 2, in[kChannels - 1]);
 }
 
-template <AccWidth W, bool kRelu>
-__STATIC_FORCEINLINE int32_t requantize(acc_t<W> acc) {
-  int32_t shifted;
-  if constexpr (W == AccWidth::wide_clamp) {
-    const int64_t s = acc >> 12;
-    shifted = s > INT32_MAX ? INT32_MAX : (s < INT32_MIN ? INT32_MIN : (int32_t)s);
-  } else {
-    shifted = (int32_t)(acc >> 12);  // arithmetic shift; fits by the bound (see AccWidth)
+// ---- sources --------------------------------------------------------------------------------
+// A conv source: K taps at dilation D over P packed pairs, into G accumulators.
+template <int K, int D, int P, class A, int G>
+__STATIC_FORCEINLINE void accumulate(const uint32_t* newest, const uint32_t*& w, A (&acc)[G]) {
+  if constexpr (sizeof(A) == 8) {
+    // The int64 redo: rare, so plain loops, small code.
+#pragma GCC unroll 1
+    for (int k = 0; k < K; ++k) {
+      const uint32_t* column = newest + (K - 1 - k) * D * P;
+#pragma GCC unroll 1
+      for (int p = 0; p < P; ++p) {
+        for (int o = 0; o < G; ++o) acc[o] = mac2(column[p], w[o], acc[o]);
+        w += G;
+      }
+    }
+    return;
   }
-  if constexpr (kRelu) {
-    return saturate_relu(shifted);
-  } else {
-    return saturate_int16(shifted);
-  }
-}
-
-// G output channels: all K taps, all channel pairs, then requantise and hand to the sink.
-template <int K, int D, int P, int G, AccWidth W, bool kRelu, class Sink>
-__STATIC_FORCEINLINE void conv_group(const uint32_t* newest, const uint32_t*& w,
-                                     const acc_t<W>* bias, Sink& sink, int word) {
-  acc_t<W> acc[G];
-#pragma GCC unroll 4
-  for (int o = 0; o < G; ++o) acc[o] = bias[o];
+#if defined(__GNUC__)
+  // Opaque to the optimiser: otherwise GCC hoists the activation loads out of the group loop
+  // (they repeat for each group) and spills them all to the stack.
+  __asm__("" : "+r"(newest));
+#endif
 #pragma GCC unroll 16
   for (int k = 0; k < K; ++k) {
     const uint32_t* column = newest + (K - 1 - k) * D * P;  // tap k: lag (K-1-k)*d rows
@@ -278,22 +344,12 @@ __STATIC_FORCEINLINE void conv_group(const uint32_t* newest, const uint32_t*& w,
     for (int p = 0; p + 1 < P; p += 2) {  // two pairs (four channels) per activation load
       uint32_t x[2];
       load_activations(column + p, x);
-      if constexpr (2 * G <= 4) {
-        uint32_t wt[2 * G];
-        load_weights<2 * G>(w, wt);
 #pragma GCC unroll 2
-        for (int s = 0; s < 2; ++s) {
+      for (int s = 0; s < 2; ++s) {
+        uint32_t wt[G];
+        load_weights<G>(w, wt);
 #pragma GCC unroll 4
-          for (int o = 0; o < G; ++o) acc[o] = mac2<W>(x[s], wt[s * G + o], acc[o]);
-        }
-      } else {
-#pragma GCC unroll 2
-        for (int s = 0; s < 2; ++s) {
-          uint32_t wt[G];
-          load_weights<G>(w, wt);
-#pragma GCC unroll 4
-          for (int o = 0; o < G; ++o) acc[o] = mac2<W>(x[s], wt[o], acc[o]);
-        }
+        for (int o = 0; o < G; ++o) acc[o] = mac2(x[s], wt[o], acc[o]);
       }
     }
     if constexpr (P % 2) {  // odd pair count: the last pair on its own
@@ -301,32 +357,147 @@ __STATIC_FORCEINLINE void conv_group(const uint32_t* newest, const uint32_t*& w,
       uint32_t wt[G];
       load_weights<G>(w, wt);
 #pragma GCC unroll 4
-      for (int o = 0; o < G; ++o) acc[o] = mac2<W>(x, wt[o], acc[o]);
+      for (int o = 0; o < G; ++o) acc[o] = mac2(x, wt[o], acc[o]);
     }
   }
-#pragma GCC unroll 4
-  for (int o = 0; o + 1 < G; o += 2) {
-    sink.pair(word + o / 2, requantize<W, kRelu>(acc[o]), requantize<W, kRelu>(acc[o + 1]));
-  }
-  if constexpr (G % 2) sink.single(word + G / 2, requantize<W, kRelu>(acc[G - 1]));
 }
 
-// One layer: K taps at dilation D over P packed pairs per column, Cout outputs.
-template <int K, int D, int P, int Cout, AccWidth W, bool kRelu, class Sink>
-inline void conv_layer(const uint32_t* newest, const uint32_t* w, const acc_t<W>* bias,
-                       Sink sink) {
-  constexpr int G = kGroup<W>;
-  for (int g = 0; g < Cout / G; ++g) {
-    const uint32_t* column = newest;
-#if defined(__GNUC__)
-    // Opaque to the optimiser: otherwise GCC hoists every activation load out of the group
-    // loop (they repeat for each group) and spills them all to the stack.
-    __asm__("" : "+r"(column));
-#endif
-    conv_group<K, D, P, G, W, kRelu>(column, w, bias + g * G, sink, g * G / 2);
+// An identity source: acc[o] += X[o] << S, as SMLADs with a one-lane weight (two of 1 << 14
+// for S = 15, which is not an int16). ``column`` points at the group's first pair.
+template <int S, class A, int G>
+__STATIC_FORCEINLINE void add_identity(const uint32_t* column, A (&acc)[G]) {
+  static_assert(S >= 0 && S <= 15, "identity shift 12 + e - m lies in 0..15");
+  constexpr uint32_t kOne = 1u << (S == 15 ? 14 : S);
+#pragma GCC unroll 4
+  for (int o = 0; o < G; ++o) {
+    const uint32_t weight = o % 2 ? kOne << 16 : kOne;
+    acc[o] = mac2(column[o / 2], weight, acc[o]);
+    if constexpr (S == 15) acc[o] = mac2(column[o / 2], weight, acc[o]);
   }
-  if constexpr (Cout % G) {
-    conv_group<K, D, P, Cout % G, W, kRelu>(newest, w, bias + Cout / G * G, sink, Cout / G * G / 2);
+}
+
+// ---- requantisation and activations --------------------------------------------------------
+__STATIC_FORCEINLINE int32_t sum32(int32_t acc) { return acc; }
+__STATIC_FORCEINLINE int32_t sum32(Watched acc) { return acc.v; }
+
+// clamp(acc >> S) to int16
+template <int S, class A>
+__STATIC_FORCEINLINE int32_t preactivation(A acc) {
+  if constexpr (sizeof(A) == 8) {
+    const int64_t p = acc >> S;
+    return p > 32767 ? 32767 : (p < -32768 ? -32768 : (int32_t)p);
+  } else {
+    return saturate_int16(sum32(acc) >> S);
+  }
+}
+
+struct Linear {
+  template <int S, class A>
+  WAVECOMP_INLINE int32_t apply(A acc) const {
+    return preactivation<S>(acc);
+  }
+};
+
+struct Relu {
+  template <int S, class A>
+  WAVECOMP_INLINE int32_t apply(A acc) const {
+    if constexpr (sizeof(A) == 8) {
+      const int32_t p = preactivation<S>(acc);
+      return p > 0 ? p : 0;
+    } else {
+      return saturate_relu(sum32(acc) >> S);
+    }
+  }
+};
+
+// p if p >= 0, else clamp((p * slope + R_0) >> 12)
+struct LeakyRelu {
+  int32_t slope;
+  int32_t round;  // R_0
+  template <int S, class A>
+  WAVECOMP_INLINE int32_t apply(A acc) const {
+    const int32_t p = preactivation<S>(acc);
+    return p >= 0 ? p : saturate_int16((p * slope + round) >> 12);
+  }
+};
+
+// Table lookup with linear interpolation; knots[i] = {L[i], L[i+1]} packed, 1,024 words.
+struct Pwl {
+  const uint32_t* knots;
+  int32_t round;  // r: 32 (half_up) or 0 (floor)
+  WAVECOMP_INLINE int32_t lookup(int32_t p) const {
+    const uint32_t u = (uint32_t)(p + 32768);
+    const uint32_t f = u & 63u;
+    return smlad(knots[u >> 6], (64u - f) | (f << 16), round) >> 6;
+  }
+  template <int S, class A>
+  WAVECOMP_INLINE int32_t apply(A acc) const {
+    return lookup(preactivation<S>(acc));
+  }
+};
+
+// Hand G finished accumulators to a sink, activated; ``word`` is the group's first pair.
+template <int S, class Act, class Sink, class A, int G>
+__STATIC_FORCEINLINE void emit_group(const Act& act, Sink& sink, int word, A (&acc)[G]) {
+#pragma GCC unroll 4
+  for (int o = 0; o + 1 < G; o += 2) {
+    sink.pair(word + o / 2, act.template apply<S>(acc[o]), act.template apply<S>(acc[o + 1]));
+  }
+  if constexpr (G % 2) sink.single(word + G / 2, act.template apply<S>(acc[G - 1]));
+}
+
+// y[c] = clamp((tanh(p[c]) * sigmoid(p[C + c]) + R_0) >> 12) for a gated node's C outputs.
+template <int C, class Sink>
+__STATIC_FORCEINLINE void gate(const int32_t* p, const Pwl& signal, const Pwl& gate, int32_t round,
+                               Sink& sink) {
+  auto one = [&](int c) {
+    return saturate_int16((signal.lookup(p[c]) * gate.lookup(p[C + c]) + round) >> 12);
+  };
+  for (int c = 0; c + 1 < C; c += 2) sink.pair(c / 2, one(c), one(c + 1));
+  if constexpr (C % 2) sink.single(C / 2, one(C - 1));
+}
+
+// ---- a node ---------------------------------------------------------------------------------
+// The int64 redo of a group whose int32 sums overflowed: same sources, same weight words.
+template <int G, class Body, class Finish>
+WAVECOMP_COLD void redo_exact(const int32_t* bias, const uint32_t* w, int o0, const Body& body,
+                              const Finish& finish) {
+  int64_t acc[G];
+  for (int o = 0; o < G; ++o) acc[o] = bias[o];
+  body(acc, w, o0);
+  finish(acc, o0);
+}
+
+template <int G, AccWidth W, class Body, class Finish>
+__STATIC_FORCEINLINE void run_group(const int32_t* bias, const uint32_t*& w, int o0,
+                                    const Body& body, const Finish& finish) {
+  using Acc = std::conditional_t<W == AccWidth::checked, Watched, int32_t>;
+  const uint32_t* start = w;
+  Acc acc[G];
+#pragma GCC unroll 4
+  for (int o = 0; o < G; ++o) acc[o] = Acc{bias[o]};
+  if constexpr (W == AccWidth::checked) clear_overflow();
+  body(acc, w, o0);
+  if constexpr (W == AccWidth::checked) {
+    if (__builtin_expect(overflowed(), 0)) {
+      redo_exact<G>(bias, start, o0, body, finish);
+      return;
+    }
+  }
+  finish(acc, o0);
+}
+
+// One node over its Cpre pre-activations, four at a time. ``body(acc, w, o0)`` adds every
+// source into the accumulators of channels o0..; ``finish(acc, o0)`` requantises and stores.
+template <int Cpre, AccWidth W, class Body, class Finish>
+WAVECOMP_INLINE void run_node(const int32_t* bias, const uint32_t* w, const Body& body,
+                     const Finish& finish) {
+  for (int g = 0; g < Cpre / kGroup; ++g) {
+    run_group<kGroup, W>(bias + g * kGroup, w, g * kGroup, body, finish);
+  }
+  if constexpr (Cpre % kGroup) {
+    constexpr int o0 = Cpre / kGroup * kGroup;
+    run_group<Cpre % kGroup, W>(bias + o0, w, o0, body, finish);
   }
 }
 

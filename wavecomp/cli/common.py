@@ -46,16 +46,11 @@ def choice_option(*decls: str, choices: Sequence[str], default: str, help: str |
     )
 
 
-def load_model(
-    model: str | None, backend: str | None = None, submodel: int | None = None
-) -> Network:
-    """The model (the default one if None); with ``backend``, refuse a graph network up front
-    if that backend compiles plain conv chains only (the error names the backend)."""
+def load_model(model: str | None, submodel: int | None = None) -> Network:
+    """The model (the default one if None); a ``.nam`` capture is imported with a spinner."""
     if model is not None and model.lower().endswith(".nam"):
         with console.status(f"importing {model} (quantising, checking against NAM's float) ..."):
             net = wavecomp.load(model, submodel=submodel)
     else:
         net = wavecomp.load(model, submodel=submodel)
-    if backend is not None:
-        net.require_chain(backend)
     return net

@@ -82,7 +82,7 @@ def emit_cmsis(
         raise click.UsageError(
             "--rounding sets the q12 requantisation; --numerics f32 has none (drop it)"
         )
-    net = load_model(model, backend="the MCU backend (`wavecomp emit-cmsis`)")
+    net = load_model(model)
     result = emit(
         net,
         out_dir,
@@ -106,25 +106,26 @@ def _print_emit(result, name: str) -> None:
     layers = Table(
         title=f"{name}: {options}, {result.sample_rate} Hz",
         title_justify="left",
-        caption="accumulator: what holds each sum (int32 only where the static bound is "
-        "below 2^31); cache: activation ring buffers",
+        caption="accumulator: what holds each sum (int32 proved by the static bound, or "
+        "Q-checked with an int64 redo); cache: the store of the tensor the node writes",
         caption_justify="left",
     )
-    for col in ("layer", "K×d", "channels", "MACs", "accumulator", "cache", "weights"):
-        layers.add_column(col, justify="left" if col in ("layer", "accumulator") else "right")
-    for p in result.layers:
+    for col in ("node", "sources", "MACs", "accumulator", "cache", "weights"):
+        layers.add_column(col, justify="right" if col in ("MACs", "cache", "weights") else "left")
+    summary = result.summary
+    for p in summary.rows:
         layers.add_row(
             f"{p.name} ({p.activation})",
-            f"{p.kernel_size}×{p.dilation}",
-            f"{p.in_channels}→{p.out_channels}",
+            p.sources,
             f"{p.macs:,}",
             p.accumulator,
             f"{p.cache_bytes:,} B",
             f"{p.weight_bytes:,} B",
         )
     layers.add_section()
-    total = [f"{result.macs_per_sample:,}", "", f"{result.cache_bytes:,} B"]
-    layers.add_row("total", "", "", *total, f"{result.weight_bytes:,} B")
+    total = [f"{summary.macs_per_sample:,}", "", f"{summary.cache_bytes:,} B"]
+    weights = f"{summary.weight_bytes:,} B"
+    layers.add_row("total (input store and tables included)", "", *total, weights)
     console.print(layers)
     files = Table(title=f"wrote {result.out_dir}/", title_justify="left")
     files.add_column("file")

@@ -122,8 +122,7 @@ def sim(
     if model_arg is not None and model is not None:
         raise click.UsageError(f"two models given ({model_arg} and --model {model}): give one")
     model = model_arg if model_arg is not None else model
-    backends = {"cmsis": "the MCU backend (`--target cmsis`)"}
-    net = load_model(model, backend=backends.get(target), submodel=submodel)
+    net = load_model(model, submodel=submodel)
     options = dict(
         controls=_parse_cv(cv),
         rounding=rounding,

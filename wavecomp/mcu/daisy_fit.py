@@ -25,14 +25,9 @@ from pathlib import Path
 
 from wavecomp import fixed
 from wavecomp.ir import Network
+from wavecomp.mcu.graph_plan import engine_summary
 from wavecomp.mcu.m7_build import M7Build, run_tool
-from wavecomp.mcu.plan import (
-    Kernel,
-    Numerics,
-    plan_layers,
-    total_cache_bytes,
-    total_weight_bytes,
-)
+from wavecomp.mcu.plan import Kernel, Numerics
 from wavecomp.tools import require_tool
 
 KIB = 1024
@@ -69,7 +64,7 @@ LIBDAISY_DMA = 16 * KIB
 # 4-40-40-40-4 nets and three random nets; the largest error is 709 B (q12 fused), so a
 # firmware within ESTIMATE_MARGIN of a limit is not trusted to fit there.
 CODE_BYTES: dict[tuple[str, str], tuple[float, float, float]] = {
-    # (fixed, per layer, per tap x channel pair)
+    # (fixed, per node, per tap x channel pair of its conv sources)
     ("q12", "fused"): (411, 134, 21.2),
     ("q12", "cmsis"): (349, 163, 1.8),
     ("f32", "fused"): (-389, 599, -3.1),
@@ -233,9 +228,11 @@ def fit(
 
 def engine_code_bytes(net: Network, numerics: Numerics, kernel: Kernel) -> int:
     """The engine's code besides its weights (``CODE_BYTES``'s fitted model)."""
-    fixed_part, per_layer, per_pair_tap = CODE_BYTES[(numerics, kernel)]
-    pair_taps = sum(layer.kernel_size * ((layer.in_channels + 1) // 2) for layer in net.layers)
-    return round(fixed_part + per_layer * len(net.layers) + per_pair_tap * pair_taps)
+    fixed_part, per_node, per_pair_tap = CODE_BYTES[(numerics, kernel)]
+    pair_taps = sum(
+        s.kernel_size * ((s.in_channels + 1) // 2) for node in net.nodes for s in node.conv_sources
+    )
+    return round(fixed_part + per_node * len(net.nodes) + per_pair_tap * pair_taps)
 
 
 def estimate(
@@ -246,13 +243,13 @@ def estimate(
     rounding: fixed.Rounding = fixed.DEFAULT_ROUNDING,
 ) -> DaisyFit:
     """The Patch firmware's fit from the engine's plan (no toolchain needed)."""
-    plans = plan_layers(net, numerics, kernel, rounding)
-    weights = total_weight_bytes(plans)
-    caches = total_cache_bytes(plans)
+    summary = engine_summary(net, numerics, kernel, rounding)
+    caches = summary.cache_bytes
     if kernel == "cmsis":
         sample = 2 if numerics == "q12" else 4
-        caches += sample * max(p.kernel_size * p.in_channels for p in plans)
-    engine = Footprint(code=engine_code_bytes(net, numerics, kernel) + weights, dtcm=caches)
+        caches += sample * max(layer.kernel_size * layer.in_channels for layer in net.layers)
+    code = engine_code_bytes(net, numerics, kernel) + summary.weight_bytes
+    engine = Footprint(code=code, dtcm=caches - summary.spill_bytes, d2=summary.spill_bytes)
     note = f"estimated from the engine's plan (kept {ESTIMATE_MARGIN:,} B from each limit)"
     return fit(engine, margin=ESTIMATE_MARGIN, notes=(note, "stack not counted"))
 

@@ -8,7 +8,7 @@
       engine/              self-contained C++17 engine (no heap, no exceptions, no RTTI)
         wavecomp_engine.h  the API (below)
         wavecomp_engine.cpp
-        wavecomp_model.h   const weights + bias terms in the layout the kernel consumes
+        wavecomp_model.h   const weights, bias terms (and tables) in the layout the kernel consumes
         wavecomp_*.h       the kernel (and ring) headers the engine uses
         cmsis_shim/cmsis_compiler.h   stand-in for CMSIS Core (standalone builds only)
       daisy/               Daisy Patch firmware: main.cpp + Makefile (libDaisy conventions)
@@ -24,10 +24,11 @@ runs one sample. To build it, an ``EmitResult`` gives ``engine_dir``, ``engine_s
 and ``defines``.
 
 Numerics: q12 is bit-exact with ``wavecomp.fixed`` in both rounding modes. The ``fused``
-kernel (hand-scheduled SMLAD/SMLALD, see ``firmware/engine/wavecomp_q12_fused.h``) uses a
-32-bit accumulator only for layers whose static bound is below 2^31, 64-bit otherwise; the
-``cmsis`` kernel uses ``arm_dot_prod_q15``'s exact 64-bit sum. f32 is float32 like the
-original firmware, matching ``wavecomp.reference.float_ref`` bit for bit.
+kernel (hand-scheduled SMLAD, see ``firmware/engine/wavecomp_q12_fused.h``) runs any graph
+network: int32 sums, proved exact by the static bound or watched by the Q flag with an int64
+redo (``graph_plan``); the ``cmsis`` kernel (plain chains) uses ``arm_dot_prod_q15``'s exact
+64-bit sum. f32 (plain chains) is float32 like the original firmware, matching
+``wavecomp.reference.float_ref`` bit for bit.
 
 The folder is written all-or-nothing through ``wavecomp.output_dir.writing_folder``.
 """
@@ -39,15 +40,8 @@ from pathlib import Path
 
 from wavecomp import fixed
 from wavecomp.ir import Network
-from wavecomp.mcu.plan import (
-    CMSIS_SOURCES,
-    EngineLayer,
-    Kernel,
-    Numerics,
-    plan_layers,
-    total_cache_bytes,
-    total_weight_bytes,
-)
+from wavecomp.mcu.graph_plan import engine_summary
+from wavecomp.mcu.plan import CMSIS_SOURCES, EngineSummary, Kernel, Numerics
 from wavecomp.mcu.render import ARM_DEFINES, DAISY_DIR, ENGINE_DIR, SHIM_DIR, render
 from wavecomp.output_dir import MARKER, writing_folder
 
@@ -57,7 +51,7 @@ FILE_ROLES = {
     "README.md": "how to build and flash; knobs, jacks and levels",
     "report.md": "MACs, accumulator widths, memory, Daisy fit",
     f"{ENGINE_DIR}/wavecomp_engine.h": "engine API: kInputs, kOutputs, sample_t, reset/step",
-    f"{ENGINE_DIR}/wavecomp_engine.cpp": "the cached wavenet: ring buffers, one call per layer",
+    f"{ENGINE_DIR}/wavecomp_engine.cpp": "the cached wavenet: tensor stores, one block per node",
     f"{ENGINE_DIR}/wavecomp_model.h": "weights and bias terms in the kernel's layout",
     f"{ENGINE_DIR}/wavecomp_window.h": "activation ring buffer (mask indexing)",
     f"{ENGINE_DIR}/{SHIM_DIR}/cmsis_compiler.h": "CMSIS core shim (builds without libDaisy)",
@@ -91,21 +85,10 @@ class EmitResult:
     kernel: Kernel
     rounding: fixed.Rounding
     sample_rate: int
-    layers: tuple[EngineLayer, ...]
+    summary: EngineSummary
+    """Per node: sources, accumulator, memory; and the totals."""
     files: tuple[Path, ...]
     """Every file written, relative to ``out_dir``."""
-
-    @property
-    def weight_bytes(self) -> int:
-        return total_weight_bytes(self.layers)
-
-    @property
-    def cache_bytes(self) -> int:
-        return total_cache_bytes(self.layers)
-
-    @property
-    def macs_per_sample(self) -> int:
-        return sum(layer.macs for layer in self.layers)
 
 
 def emit(
@@ -144,6 +127,6 @@ def emit(
         kernel=kernel,
         rounding=rounding,
         sample_rate=sample_rate,
-        layers=plan_layers(net, numerics, kernel, rounding),
+        summary=engine_summary(net, numerics, kernel, rounding),
         files=(*(Path(rel) for rel in files), Path(MARKER)),
     )

@@ -1,9 +1,10 @@
-"""How the MCU engine computes each layer: accumulator width, ring size, weight layout, bytes.
+"""The MCU engine's options, and how the chain kernels (f32, and q12 over CMSIS-DSP's
+``arm_dot_prod_q15``) compute each layer: accumulator, ring size, bytes.
 
 Why a module of its own: the renderer (C++ text), the Daisy fit check (memory) and the CLI
-summary all need the same per-layer decisions, and none of them may guess differently. The
-decisions follow the numerics contract (DESIGN.md): a 32-bit accumulator only where the
-layer's static bound (``ConvLayer.accumulator_bound``) is below 2^31, never assumed.
+summary all need the same decisions, and none of them may guess differently. The fused q12
+kernel, which runs graph networks, is planned in ``graph_plan``; both end in the same
+``EngineSummary`` for the reports.
 """
 
 from __future__ import annotations
@@ -22,13 +23,11 @@ Numerics = Literal["q12", "f32"]
 Kernel = Literal["fused", "cmsis"]
 NUMERICS: tuple[Numerics, ...] = ("q12", "f32")
 KERNELS: tuple[Kernel, ...] = ("fused", "cmsis")
+GRAPH_ENGINE: tuple[Numerics, Kernel] = ("q12", "fused")
+"""The engine that runs graph networks (a plain chain is one too); the others compile chains."""
 SAMPLE_RATES = (48_000, 96_000)
 """What the Daisy's SAI runs the codec at (SaiHandle::Config::SampleRate)."""
 
-NARROW_LIMIT = 1 << 31
-"""Bounds below this fit an int32 accumulator (the contract's rule)."""
-WIDE_LIMIT = 1 << 43
-"""Below this, acc >> 12 fits in 32 bits, so the 64-bit requantisation stays cheap."""
 INT64_LIMIT = 1 << 62
 
 CMSIS_SOURCES: dict[tuple[str, str], tuple[str, ...]] = {
@@ -80,24 +79,14 @@ def ring_rows(layer: ConvLayer) -> int:
     return 1 << (layer.span - 1).bit_length()
 
 
-def accumulator_width(layer: ConvLayer, rounding: fixed.Rounding) -> str:
-    """The fused kernel's ``AccWidth`` for a layer, from its static bound (never assumed)."""
+def check_bound(layer: ConvLayer, rounding: fixed.Rounding) -> None:
+    """Refuse a layer whose static accumulator bound no int64 sum holds (the cmsis kernel)."""
     bound = int(layer.accumulator_bound(rounding).max())
-    if bound < NARROW_LIMIT:
-        return "narrow"
-    if bound < WIDE_LIMIT:
-        return "wide"
-    if bound < INT64_LIMIT:
-        return "wide_clamp"
-    raise EmitError(
-        f"layer {layer.name!r}: accumulator bound {bound} needs more than 63 bits; "
-        "no MCU kernel holds it exactly (reduce the weights or split the layer)"
-    )
-
-
-def fused_group(width: str) -> int:
-    """Output channels per pass of the fused kernel (``q12_fused::kGroup``)."""
-    return 4 if width == "narrow" else 2
+    if bound >= INT64_LIMIT:
+        raise EmitError(
+            f"layer {layer.name!r}: accumulator bound {bound} needs more than 63 bits; "
+            "no MCU kernel holds it exactly (reduce the weights or split the layer)"
+        )
 
 
 def packed_pairs(weights: np.ndarray) -> np.ndarray:
@@ -112,24 +101,6 @@ def packed_pairs(weights: np.ndarray) -> np.ndarray:
     return (low | (high << 16)).astype(np.uint32)
 
 
-def fused_weight_stream(layer: ConvLayer, width: str) -> np.ndarray:
-    """The layer's weights in the exact order ``q12_fused::conv_layer`` consumes them.
-
-    Per group of G output channels (the last group may be smaller), per tap k, per two
-    channel pairs (p, p+1): G words for pair p then G for pair p+1; an odd last pair alone.
-    """
-    packed = packed_pairs(layer.weights)
-    kernel_size, pairs, c_out = packed.shape
-    group = fused_group(width)
-    starts = [(o, min(group, c_out - o)) for o in range(0, c_out, group)]
-    words = []
-    for o0, g in starts:
-        for k in range(kernel_size):
-            for p in range(pairs):
-                words.append(packed[k, p, o0 : o0 + g])
-    return np.concatenate(words).astype(np.uint32)
-
-
 def _storage(
     layer: ConvLayer, rows: int, numerics: Numerics, kernel: Kernel, rounding: fixed.Rounding
 ) -> dict[str, str | int]:
@@ -141,20 +112,11 @@ def _storage(
             "cache_bytes": rows * layer.in_channels * 4,
             "weight_bytes": 4 * layer.params,
         }
-    if kernel == "cmsis":
-        accumulator_width(layer, rounding)  # reject unholdable bounds up front
-        return {
-            "accumulator": "int64 dot_prod_q15",
-            "cache_bytes": rows * layer.in_channels * 2,
-            "weight_bytes": 2 * layer.macs + 4 * layer.out_channels,
-        }
-    width = accumulator_width(layer, rounding)
-    pairs = (layer.in_channels + 1) // 2
-    bias_bytes = 4 if width == "narrow" else 8
+    check_bound(layer, rounding)
     return {
-        "accumulator": "int32 SMLAD" if width == "narrow" else "int64 SMLALD",
-        "cache_bytes": 2 * rows * pairs * 4,  # every column twice, in packed pairs
-        "weight_bytes": (4 * layer.kernel_size * pairs + bias_bytes) * layer.out_channels,
+        "accumulator": "int64 dot_prod_q15",
+        "cache_bytes": rows * layer.in_channels * 2,
+        "weight_bytes": 2 * layer.macs + 4 * layer.out_channels,
     }
 
 
@@ -162,6 +124,13 @@ def plan_layers(
     net: Network, numerics: Numerics, kernel: Kernel, rounding: fixed.Rounding
 ) -> tuple[EngineLayer, ...]:
     """Per layer: accumulator, cache rows and the bytes the engine spends on it."""
+    why = net.chain_obstacle()
+    if why is not None:
+        raise EmitError(
+            f"network {net.name!r} is a graph network ({why}); the {numerics} {kernel} engine "
+            "compiles plain conv chains only. Use --numerics q12 --kernel fused (the default), "
+            "which runs graph networks"
+        )
     plans = []
     for i, layer in enumerate(net.layers):
         rows = ring_rows(layer)
@@ -187,3 +156,54 @@ def total_weight_bytes(plans: Iterable[EngineLayer]) -> int:
 def total_cache_bytes(plans: Iterable[EngineLayer]) -> int:
     """The engine's activation caches, every layer's."""
     return sum(p.cache_bytes for p in plans)
+
+
+@dataclass(frozen=True)
+class EngineRow:
+    """One node (or chain layer) as the reports show it, for either kind of engine."""
+
+    name: str
+    sources: str
+    activation: str
+    macs: int
+    accumulator: str
+    bound: int
+    """Static |accumulator| bound (0 for f32)."""
+    cache_bytes: int
+    """The store of the tensor this node writes (a chain layer: the ring of its input)."""
+    weight_bytes: int
+
+
+@dataclass(frozen=True)
+class EngineSummary:
+    """What the emitted engine spends, row by row and in total."""
+
+    rows: tuple[EngineRow, ...]
+    weight_bytes: int
+    """Weights, bias terms and tables: const, in code memory."""
+    cache_bytes: int
+    """Every tensor store (the network input's included)."""
+    spill_bytes: int = 0
+    """The part of ``cache_bytes`` that does not fit DTCM and lives in D2 SRAM."""
+
+    @property
+    def macs_per_sample(self) -> int:
+        return sum(r.macs for r in self.rows)
+
+
+def chain_summary(plans: tuple[EngineLayer, ...]) -> EngineSummary:
+    """The chain kernels' (f32, cmsis) rows and totals."""
+    rows = tuple(
+        EngineRow(
+            name=p.name,
+            sources=f"K{p.kernel_size},d{p.dilation}, {p.in_channels}->{p.out_channels}",
+            activation=p.activation,
+            macs=p.macs,
+            accumulator=p.accumulator,
+            bound=p.bound,
+            cache_bytes=p.cache_bytes,
+            weight_bytes=p.weight_bytes,
+        )
+        for p in plans
+    )
+    return EngineSummary(rows, total_weight_bytes(plans), total_cache_bytes(plans))

@@ -12,19 +12,23 @@ from typing import Any
 
 import wavecomp
 from wavecomp import fixed
-from wavecomp.ir import ConvLayer, Network
+from wavecomp.ir import ConvLayer, ConvSource, Network
 from wavecomp.mcu import daisy_fit
+from wavecomp.mcu.graph_plan import (
+    GraphPlan,
+    NodePlan,
+    describe_sources,
+    engine_summary,
+    plan_graph,
+)
 from wavecomp.mcu.plan import (
     CMSIS_SOURCES,
+    GRAPH_ENGINE,
     EngineLayer,
     Kernel,
     Numerics,
-    accumulator_width,
     check_options,
-    fused_weight_stream,
     plan_layers,
-    total_cache_bytes,
-    total_weight_bytes,
 )
 from wavecomp.resources import firmware_dir
 from wavecomp.templating import folder_templates
@@ -76,7 +80,7 @@ def _float_literal(value: float) -> str:
 
 
 def _layer_context(
-    layer: ConvLayer, plan: EngineLayer, numerics: str, kernel: str, rounding: fixed.Rounding
+    layer: ConvLayer, plan: EngineLayer, numerics: str, rounding: fixed.Rounding
 ) -> dict[str, Any]:
     ctx: dict[str, Any] = {
         "index": plan.index,
@@ -99,21 +103,101 @@ def _layer_context(
         return ctx
     bias_term = fixed.bias_term(layer.bias, rounding).tolist()
     ctx["acc_note"] = f"|acc| <= {plan.bound} -> {plan.accumulator}"
-    if kernel == "cmsis":
-        ctx["weights"] = [str(v) for v in layer.weights.transpose(2, 0, 1).reshape(-1).tolist()]
-        ctx["bias"] = [str(v) for v in bias_term]
-        ctx["bias_type"] = "int32_t"
-        return ctx
-    width = accumulator_width(layer, rounding)
-    ctx["acc"] = width
-    ctx["weights"] = [f"0x{v:08x}u" for v in fused_weight_stream(layer, width).tolist()]
-    if width == "narrow":
-        ctx["bias"] = [str(v) for v in bias_term]
-        ctx["bias_type"] = "int32_t"
-    else:
-        ctx["bias"] = [f"{v}LL" for v in bias_term]
-        ctx["bias_type"] = "int64_t"
+    ctx["weights"] = [str(v) for v in layer.weights.transpose(2, 0, 1).reshape(-1).tolist()]
+    ctx["bias"] = [str(v) for v in bias_term]
+    ctx["bias_type"] = "int32_t"
     return ctx
+
+
+def _hex_words(words: Any) -> list[str]:
+    return [f"0x{int(v):08x}u" for v in words]
+
+
+def _node_body(n: NodePlan, plan: GraphPlan) -> list[str]:
+    """The C++ lines that add a node's sources into its accumulators (``acc``, ``w``, ``o0``)."""
+    lines = []
+    for s in n.node.sources:
+        store = plan.stores[s.tensor].symbol
+        if isinstance(s, ConvSource):
+            pairs = (s.in_channels + 1) // 2
+            lines.append(
+                f"accumulate<{s.kernel_size}, {s.dilation}, {pairs}>({store}.newest(), w, acc);"
+            )
+        else:
+            scale = fixed.FRAC_BITS + n.node.shift - s.shift
+            lines.append(f"add_identity<{scale}>({store}.newest() + o0 / 2, acc);")
+    return lines
+
+
+def _activation(n: NodePlan, rounding: fixed.Rounding) -> str:
+    """The C++ activation object for a node (``q12_fused::Linear`` ...)."""
+    node = n.node
+    if node.activation == "linear":
+        return "Linear{}"
+    if node.activation == "relu":
+        return "Relu{}"
+    if node.activation == "leaky_relu":
+        return f"LeakyRelu{{{node.slope}, {fixed.rounding_constant(rounding)}}}"
+    return _pwl(n.tables[0], rounding)
+
+
+def _pwl(table: int, rounding: fixed.Rounding) -> str:
+    half = 1 << (fixed.TABLE_STEP_BITS - 1)
+    return f"Pwl{{model::kTable{table}, {half if fixed.rounding_constant(rounding) else 0}}}"
+
+
+def _graph_context(net: Network, plan: GraphPlan, rounding: fixed.Rounding) -> dict[str, Any]:
+    """What the fused q12 templates (engine and model) need."""
+    nodes = []
+    for n in plan.nodes:
+        node = n.node
+        nodes.append(
+            {
+                "index": n.index,
+                "name": node.name,
+                "summary": f"{describe_sources(node)} -> {node.pre_channels}, "
+                f"{node.activation}, shift {node.shift}",
+                "bound": n.bound,
+                "accumulator": n.accumulator,
+                "width": n.width,
+                "store": n.store.symbol if n.store else None,
+                "body": _node_body(n, plan),
+                "cpre": node.pre_channels,
+                "cout": node.out_channels,
+                "scale": fixed.FRAC_BITS + node.shift,
+                "weights": f"model::kWeights{n.index}" if n.weights.size else "nullptr",
+                "weight_words": _hex_words(n.weights),
+                "bias": [str(v) for v in n.bias.tolist()],
+                "gated": node.activation == "gated",
+                "act": "" if node.activation == "gated" else _activation(n, rounding),
+                "signal": _pwl(n.tables[0], rounding) if node.activation == "gated" else "",
+                "gate": _pwl(n.tables[1], rounding) if node.activation == "gated" else "",
+                "round": fixed.rounding_constant(rounding),
+            }
+        )
+    readers: dict[int, list[str]] = {}
+    for n in plan.nodes:
+        for t in n.tables:
+            readers.setdefault(t, []).append(n.node.name)
+    tables = [
+        {"index": i, "words": _hex_words(words), "readers": ", ".join(readers[i])}
+        for i, words in enumerate(plan.tables)
+    ]
+    direct = any(n.store is None for n in plan.nodes)
+    gathers = (
+        []
+        if direct
+        else [
+            {"index": i, "store": plan.stores[t].symbol, "tensor": t, "channel": c}
+            for i, (t, c) in enumerate(net.outputs)
+        ]
+    )
+    return {
+        "stores": list(plan.stores.values()),
+        "nodes": nodes,
+        "tables": tables,
+        "gathers": gathers,
+    }
 
 
 def _input_sources(net: Network) -> list[dict[str, Any]]:
@@ -173,7 +257,7 @@ def render(
 ) -> dict[str, bytes]:
     """Every emitted file as bytes, keyed by its path relative to the output folder."""
     check_options(numerics, kernel, rounding, sample_rate)
-    plans = plan_layers(net, numerics, kernel, rounding)
+    summary = engine_summary(net, numerics, kernel, rounding)
     fit = daisy_fit.estimate(net, numerics=numerics, kernel=kernel, rounding=rounding)
     env = folder_templates(firmware_dir() / ENGINE_DIR, firmware_dir() / DAISY_DIR)
     common = {
@@ -191,19 +275,27 @@ def render(
         "output_names": ", ".join(ch.name for ch in net.io.outputs),
         "cmsis_sources": list(CMSIS_SOURCES.get((numerics, kernel), ())),
     }
-    layers = [
-        _layer_context(layer, plan, numerics, kernel, rounding)
-        for layer, plan in zip(net.layers, plans, strict=True)
-    ]
-    engine_ctx = {
-        **common,
-        "layers": layers,
-        "kernel_header": KERNEL_HEADERS[(numerics, kernel)][0],
-        "namespace": NAMESPACES.get((numerics, kernel), ""),
-        "window": max(layer.kernel_size * layer.in_channels for layer in net.layers),
-        "weight_type": WEIGHT_TYPES[(numerics, kernel)],
-        "per_line": 6 if numerics == "f32" else 8,
-    }
+    if (numerics, kernel) == GRAPH_ENGINE:
+        engine_ctx = {**common, **_graph_context(net, plan_graph(net, rounding), rounding)}
+        templates = ("wavecomp_engine_q12.cpp.j2", "wavecomp_model_q12.h.j2")
+        window = 0
+    else:
+        plans = plan_layers(net, numerics, kernel, rounding)
+        window = max(p.kernel_size * p.in_channels for p in plans)
+        engine_ctx = {
+            **common,
+            "layers": [
+                _layer_context(layer, plan, numerics, rounding)
+                for layer, plan in zip(net.layers, plans, strict=True)
+            ],
+            "kernel_header": KERNEL_HEADERS[(numerics, kernel)][0],
+            "namespace": NAMESPACES.get((numerics, kernel), ""),
+            "window": window,
+            "weight_type": WEIGHT_TYPES[(numerics, kernel)],
+            "per_line": 6 if numerics == "f32" else 8,
+        }
+        templates = ("wavecomp_engine.cpp.j2", "wavecomp_model.h.j2")
+    engine_ctx["node_count"] = len(net.nodes)
     daisy_ctx = {
         **common,
         **_levels(net),
@@ -224,13 +316,13 @@ def render(
     }
     doc_ctx = {
         **daisy_ctx,
-        "plans": plans,
+        "rows": summary.rows,
         "params": net.params,
         "receptive_field": net.receptive_field,
         "cycles": daisy_fit.CLOCK_HZ // sample_rate,
-        "weight_bytes": total_weight_bytes(plans),
-        "cache_bytes": total_cache_bytes(plans),
-        "window_bytes": (2 if numerics == "q12" else 4) * engine_ctx["window"],
+        "weight_bytes": summary.weight_bytes,
+        "cache_bytes": summary.cache_bytes,
+        "window_bytes": (2 if numerics == "q12" else 4) * window,
         "dtcm_kib": daisy_fit.MEMORIES["DTCM"] // 1024,
         "libdaisy_flash": daisy_fit.LIBDAISY_PATCH_FLASH,
     }
@@ -239,12 +331,8 @@ def render(
         f"{ENGINE_DIR}/wavecomp_engine.h": env.get_template("wavecomp_engine.h.j2").render(
             engine_ctx
         ),
-        f"{ENGINE_DIR}/wavecomp_engine.cpp": env.get_template("wavecomp_engine.cpp.j2").render(
-            engine_ctx
-        ),
-        f"{ENGINE_DIR}/wavecomp_model.h": env.get_template("wavecomp_model.h.j2").render(
-            engine_ctx
-        ),
+        f"{ENGINE_DIR}/wavecomp_engine.cpp": env.get_template(templates[0]).render(engine_ctx),
+        f"{ENGINE_DIR}/wavecomp_model.h": env.get_template(templates[1]).render(engine_ctx),
         f"{ENGINE_DIR}/{SHIM_DIR}/cmsis_compiler.h": shim.read_bytes(),
         f"{DAISY_DIR}/main.cpp": env.get_template("main.cpp.j2").render(daisy_ctx),
         f"{DAISY_DIR}/Makefile": env.get_template("Makefile.j2").render(daisy_ctx),

@@ -1,0 +1,273 @@
+"""How the fused q12 engine computes a network: a store per tensor, an accumulator per node,
+weight streams in consumption order, packed tables, and the bytes of each.
+
+Why a module of its own: the renderer (C++ text), the Daisy fit check and the reports all need
+the same decisions. They follow the numerics contract (DESIGN.md): a node's int32 sums are
+"narrow" only where its static bound (``Network.node_bounds``) is below 2^31; above that they
+are "checked" (the Cortex-M7's Q flag detects an overflow and the group is redone in int64,
+which the bound below 2^62 makes exact). A plain chain is just a graph, so every network the
+fused q12 kernel sees is planned here (``firmware/engine/wavecomp_q12_fused.h``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import numpy as np
+
+from wavecomp import fixed
+from wavecomp.ir import INPUT, ConvSource, Network, Node
+from wavecomp.mcu.plan import (
+    GRAPH_ENGINE,
+    EmitError,
+    EngineRow,
+    EngineSummary,
+    Kernel,
+    Numerics,
+    chain_summary,
+    packed_pairs,
+    plan_layers,
+)
+
+GROUP = 4
+"""Output channels per pass of the fused kernel (``q12_fused::kGroup``)."""
+DTCM_STORE_BUDGET = 96 * 1024
+"""DTCM the tensor stores may take (of 128 KB): the rest is the stack and, under the Daisy
+bootloader's BOOT_SRAM, every .data/.bss of the firmware. Larger nets spill to D2 SRAM."""
+Memory = Literal["DTCM", "D2 SRAM"]
+NARROW_LIMIT = 1 << 31
+INT64_LIMIT = 1 << 62
+
+Width = Literal["narrow", "checked"]
+
+
+@dataclass(frozen=True)
+class TensorStore:
+    """Where the engine keeps one tensor: a ring (read with a delay) or this sample's column."""
+
+    tensor: str
+    symbol: str
+    """The C++ variable (tensor names need not be identifiers)."""
+    channels: int
+    span: int
+    """Columns its readers need, max (K-1)*d + 1; 1 means a plain column."""
+    memory: Memory = "DTCM"
+    """Where the Daisy firmware puts it (``place``): zero-wait DTCM, else D2 SRAM."""
+
+    @property
+    def words(self) -> int:
+        """Packed channel pairs per column (an odd count leaves a zero pad lane)."""
+        return (self.channels + 1) // 2
+
+    @property
+    def is_ring(self) -> bool:
+        return self.span > 1
+
+    @property
+    def bytes(self) -> int:
+        """A ring stores every column twice (taps never wrap); a column once."""
+        return 4 * self.words * (2 * self.span if self.is_ring else 1)
+
+
+@dataclass(frozen=True, eq=False)
+class NodePlan:
+    """How the engine computes one node, with its memory figures."""
+
+    index: int
+    node: Node
+    bound: int
+    """Static |accumulator| bound over the node's pre-activations."""
+    width: Width
+    store: TensorStore | None
+    """Where the outputs go; None: straight to the caller's output array."""
+    weights: np.ndarray
+    """uint32 packed weight words in consumption order (``node_weight_stream``)."""
+    bias: np.ndarray
+    """int32 accumulator start values ``(bias << (12+e)) + R_e``."""
+    tables: tuple[int, ...]
+    """Indices into ``GraphPlan.tables`` (pwl: one; gated: signal, gate)."""
+
+    @property
+    def weight_bytes(self) -> int:
+        return 4 * (self.weights.size + self.bias.size)
+
+    @property
+    def accumulator(self) -> str:
+        return "int32 SMLAD" if self.width == "narrow" else "int32 SMLAD, Q-checked (int64 redo)"
+
+
+@dataclass(frozen=True, eq=False)
+class GraphPlan:
+    """The whole engine: tensor stores in order of creation, nodes, shared tables."""
+
+    stores: dict[str, TensorStore]
+    nodes: tuple[NodePlan, ...]
+    tables: tuple[np.ndarray, ...]
+    """uint32 packed knot pairs (``packed_knots``), one per distinct table."""
+
+    @property
+    def cache_bytes(self) -> int:
+        return sum(s.bytes for s in self.stores.values())
+
+    @property
+    def spill_bytes(self) -> int:
+        """The stores placed in D2 SRAM."""
+        return sum(s.bytes for s in self.stores.values() if s.memory == "D2 SRAM")
+
+    @property
+    def weight_bytes(self) -> int:
+        return sum(n.weight_bytes for n in self.nodes)
+
+    @property
+    def table_bytes(self) -> int:
+        return sum(4 * t.size for t in self.tables)
+
+    def width_counts(self) -> dict[str, int]:
+        """How many nodes use each accumulator width (for reports)."""
+        counts: dict[str, int] = {}
+        for n in self.nodes:
+            counts[n.width] = counts.get(n.width, 0) + 1
+        return counts
+
+
+def node_width(name: str, bound: int) -> Width:
+    """The accumulator a node's static bound allows, or an EmitError naming the node."""
+    if bound < NARROW_LIMIT:
+        return "narrow"
+    if bound < INT64_LIMIT:
+        return "checked"
+    raise EmitError(
+        f"node {name!r}: accumulator bound {bound} needs more than 63 bits; no MCU kernel "
+        "holds it exactly (reduce the weights or the node's weight shift)"
+    )
+
+
+def groups(channels: int) -> list[tuple[int, int]]:
+    """(first channel, size) of each pass over a node's pre-activations."""
+    return [(o, min(GROUP, channels - o)) for o in range(0, channels, GROUP)]
+
+
+def node_weight_stream(node: Node) -> np.ndarray:
+    """The node's weights in the order ``q12_fused::run_node`` consumes them.
+
+    Per group of (up to) four pre-activations, per conv source in order, per tap k, per
+    channel pair p: one packed word (``packed_pairs``) per output of the group.
+    """
+    packed = [packed_pairs(s.weights) for s in node.conv_sources]
+    words = [
+        source[k, p, o0 : o0 + g]
+        for o0, g in groups(node.pre_channels)
+        for source in packed
+        for k in range(source.shape[0])
+        for p in range(source.shape[1])
+    ]
+    if not words:
+        return np.zeros(0, dtype=np.uint32)
+    return np.concatenate(words).astype(np.uint32)
+
+
+def packed_knots(table: np.ndarray) -> np.ndarray:
+    """A pwl table's 1,025 int16 knots as 1,024 words {L[i] in bits 15:0, L[i+1] in 31:16}."""
+    knots = np.asarray(table, dtype=np.int64) & 0xFFFF
+    return (knots[:-1] | (knots[1:] << 16)).astype(np.uint32)
+
+
+def _direct_output(net: Network, node: Node, read: set[str]) -> bool:
+    """The node's outputs are exactly the network's, in order, and nothing else reads them."""
+    return node.name not in read and net.outputs == tuple(
+        (node.name, c) for c in range(node.out_channels)
+    )
+
+
+def plan_graph(net: Network, rounding: fixed.Rounding) -> GraphPlan:
+    """Stores, accumulators, weight streams and tables for the fused q12 engine."""
+    spans = net.cache_columns()
+    read = set(spans)
+    stores = {INPUT: TensorStore(INPUT, "t_input", net.in_channels, spans.get(INPUT, 1))}
+    bounds = net.node_bounds(rounding)
+    table_index: dict[bytes, int] = {}
+    tables: list[np.ndarray] = []
+    nodes = []
+    for i, node in enumerate(net.nodes):
+        store = None
+        if not _direct_output(net, node, read):
+            store = TensorStore(node.name, f"t{i}", node.out_channels, spans.get(node.name, 1))
+            stores[node.name] = store
+        picks = []
+        for table in node.tables:
+            knots = packed_knots(table)
+            key = knots.tobytes()
+            if key not in table_index:
+                table_index[key] = len(tables)
+                tables.append(knots)
+            picks.append(table_index[key])
+        bound = int(bounds[node.name].max())
+        nodes.append(
+            NodePlan(
+                index=i,
+                node=node,
+                bound=bound,
+                width=node_width(node.name, bound),
+                store=store,
+                weights=node_weight_stream(node),
+                bias=fixed.bias_term(node.bias, rounding, node.shift).astype(np.int32),
+                tables=tuple(picks),
+            )
+        )
+    placed = place(stores.values())
+    nodes = [replace(n, store=placed[n.store.tensor]) if n.store else n for n in nodes]
+    return GraphPlan({t: placed[t] for t in stores}, tuple(nodes), tuple(tables))
+
+
+def place(stores: Iterable[TensorStore]) -> dict[str, TensorStore]:
+    """Smallest stores first into DTCM while they fit ``DTCM_STORE_BUDGET``, the rest into D2
+    SRAM: every store is read about K times a sample, so many small ones in DTCM serve the
+    most reads from the fastest memory."""
+    placed, used = {}, 0
+    for s in sorted(stores, key=lambda s: (s.bytes, s.symbol)):
+        fits = used + s.bytes <= DTCM_STORE_BUDGET
+        used += s.bytes if fits else 0
+        placed[s.tensor] = replace(s, memory="DTCM" if fits else "D2 SRAM")
+    return placed
+
+
+def describe_sources(node: Node) -> str:
+    """``tensor(K3,d8) + other`` (identity adds with their shift ``>>m``)."""
+    parts = []
+    for s in node.sources:
+        if isinstance(s, ConvSource):
+            parts.append(f"{s.tensor}(K{s.kernel_size},d{s.dilation})")
+        else:
+            parts.append(f"+{s.tensor}" + (f">>{s.shift}" if s.shift else ""))
+    return " ".join(parts)
+
+
+def graph_summary(plan: GraphPlan) -> EngineSummary:
+    """The fused q12 engine's rows and totals."""
+    rows = tuple(
+        EngineRow(
+            name=n.node.name,
+            sources=describe_sources(n.node),
+            activation=n.node.activation,
+            macs=n.node.macs,
+            accumulator=n.accumulator,
+            bound=n.bound,
+            cache_bytes=n.store.bytes if n.store else 0,
+            weight_bytes=n.weight_bytes,
+        )
+        for n in plan.nodes
+    )
+    return EngineSummary(
+        rows, plan.weight_bytes + plan.table_bytes, plan.cache_bytes, plan.spill_bytes
+    )
+
+
+def engine_summary(
+    net: Network, numerics: Numerics, kernel: Kernel, rounding: fixed.Rounding
+) -> EngineSummary:
+    """What the engine for these options spends: the fused q12 graph engine, or a chain one."""
+    if (numerics, kernel) == GRAPH_ENGINE:
+        return graph_summary(plan_graph(net, rounding))
+    return chain_summary(plan_layers(net, numerics, kernel, rounding))
