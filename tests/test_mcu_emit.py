@@ -177,14 +177,15 @@ def accumulator(net: Network, rounding: fixed.Rounding) -> str:
     return graph_plan.plan_graph(net, rounding).nodes[0].width
 
 
-def test_graph_networks_need_the_fused_q12_engine(tmp_path):
+def test_graph_networks_need_a_fused_engine(tmp_path):
     net = random_graph_network(0)
-    for options in ({"numerics": "f32"}, {"kernel": "cmsis"}):
-        with pytest.raises(plan.EmitError, match="--numerics q12 --kernel fused"):
-            emit.emit(net, tmp_path / "out", **options)
+    for numerics in plan.NUMERICS:
+        with pytest.raises(plan.EmitError, match=f"--numerics {numerics} --kernel fused"):
+            emit.emit(net, tmp_path / "out", numerics=numerics, kernel="cmsis")
     assert not (tmp_path / "out").exists()
-    emit.emit(net, tmp_path / "out")
-    assert (tmp_path / "out" / "engine" / "wavecomp_engine.cpp").is_file()
+    for numerics in plan.NUMERICS:
+        emit.emit(net, tmp_path / numerics, numerics=numerics)
+        assert (tmp_path / numerics / "engine" / "wavecomp_engine.cpp").is_file()
 
 
 # ---- errors -----------------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 q12 must equal ``reference.run`` on every sample of every channel (>= 2,000 samples, inputs
 with full-scale bursts, weights at the range ends) for the default model, the ``mcu`` preset
 and seeded random networks, in both rounding modes and with both kernels; f32 must equal
-``float_ref.run_f32`` bit for bit. Host builds are cached by content hash
+``float_ref.run_f32`` bit for bit (chains with both kernels, graph networks with the fused one)
+and lie within float32 rounding of ``float_ref.run_f64``. Host builds are cached by content hash
 (``~/.cache/wavecomp/host``), so only the first run compiles. A mismatch names the seed and
 saves the network as an IR file to reproduce it.
 """
@@ -11,6 +12,7 @@ saves the network as an IR file to reproduce it.
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -244,20 +246,122 @@ def test_32_bit_accumulators_would_be_caught(tmp_path, monkeypatch):
 
 
 # ---- f32 ----------------------------------------------------------------------------------------
+def f32_inputs(net: Network, n_samples: int, seed: int) -> np.ndarray:
+    """``random_inputs`` as float32 model units (what the f32 engine takes)."""
+    return fixed.from_q12(random_inputs(n_samples, net.in_channels, seed)).astype(np.float32)
+
+
+def f32_reference(net: Network, x: np.ndarray) -> np.ndarray:
+    """``run_f32``, checked to be within float32 rounding of ``run_f64``: 1e-5 of max(1, |y|)
+    per output channel."""
+    want = float_ref.run_f32(net, x)
+    exact = float_ref.run_f64(net, x)
+    scale = np.maximum(1.0, np.abs(exact).max(axis=0))
+    assert np.all(np.abs(want - exact) <= 1e-5 * scale)  # float32 rounding, nothing more
+    return want
+
+
 @pytest.mark.parametrize(
     "net",
     [wavecomp.load(), preset_network("mcu", 3), *(random_network(s) for s in range(8))],
     ids=lambda net: net.name + str(net.metadata.get("seed", "")),
 )
 def test_f32_matches_the_float_reference(net, tmp_path):
-    x = fixed.from_q12(random_inputs(N_SAMPLES, net.in_channels, 5)).astype(np.float32)
-    want = float_ref.run_f32(net, x)
-    exact = float_ref.run_f64(net, x)
-    scale = np.maximum(1.0, np.abs(exact).max(axis=0))
-    assert np.all(np.abs(want - exact) <= 1e-5 * scale)  # float32 rounding, nothing more
+    x = f32_inputs(net, N_SAMPLES, 5)
+    want = f32_reference(net, x)
     for kernel in plan.KERNELS:
         got = host.run(net, x, numerics="f32", kernel=kernel)
         assert_same(net, got, want, f"f32 {kernel}", tmp_path)
+
+
+F32_GRAPH_SEEDS = [0, 1, 2, *(pytest.param(s, marks=pytest.mark.slow) for s in range(3, 10))]
+
+
+@pytest.mark.parametrize("seed", F32_GRAPH_SEEDS)
+def test_f32_graph_networks(seed, tmp_path):
+    """Residual and skip sums, input mixins, extra sources, every activation (tables too),
+    weight and identity shifts: the fused f32 engine over a receptive field plus 2,000
+    samples."""
+    net = random_graph_network(seed)
+    x = f32_inputs(net, net.receptive_field + N_SAMPLES, seed)
+    got = host.run(net, x, numerics="f32")
+    assert_same(net, got, f32_reference(net, x), "f32 fused graph", tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("preset", ["a2_lite", "a2_full", "a1_standard"])
+def test_f32_nam_shaped_networks(preset, tmp_path):
+    """NAM shapes (leaky_relu, tanh tables, 20-odd nodes) over a receptive field plus 8,000
+    samples of strummed chords with full-scale bursts."""
+    net = nam_network(preset, "half_up")
+    x = fixed.from_q12(nam_stream(net.receptive_field + NAM_SAMPLES, seed=6)).astype(np.float32)
+    got = host.run(net, x, numerics="f32")
+    assert_same(net, got, f32_reference(net, x), "f32 fused NAM", tmp_path)
+
+
+def table_edges_network() -> Network:
+    """A pwl node and a gated node reading 2x the input, so every int16 input code sweeps the
+    tables from -16 to +16: beyond both ends, through every knot and between them."""
+    two = np.full((1, 1, 1), 2 * fixed.ONE, np.int16)
+    bumpy = fixed.pwl_table(lambda x: 0.5 * x + np.sin(3 * x))
+    nodes = [
+        Node("pwl", (ConvSource(INPUT, two),), np.zeros(1, np.int16), "pwl", tables=(bumpy,)),
+        Node(
+            "gate",
+            (ConvSource(INPUT, np.concatenate([two, -two], axis=2)),),
+            np.array([0, 41], np.int16),
+            "gated",
+            tables=(fixed.tanh_table(), fixed.sigmoid_table()),
+        ),
+    ]
+    outputs = (("pwl", 0), ("gate", 0))
+    return Network(nodes, IOSpec.default(1, 2), name="table-edges", outputs=outputs)
+
+
+def test_f32_tables_at_and_beyond_the_knots(tmp_path):
+    """The interpolation's float semantics at the points that pin them down: at a knot the
+    output is that knot exactly, beyond +-8 the end knot; the engine equals run_f32 on every
+    int16 input code."""
+    net = table_edges_network()
+    x = (np.arange(fixed.RAW_MIN, fixed.RAW_MAX + 1) / fixed.ONE).astype(np.float32)[:, None]
+    want = f32_reference(net, x)
+    assert_same(net, host.run(net, x, numerics="f32"), want, "f32 tables", tmp_path)
+    s = 2.0 * x[:, 0]
+    knots = net.node("pwl").tables[0] / fixed.ONE
+    on_knot = (s * 64 == np.round(s * 64)) & (np.abs(s) <= 8)
+    index = np.rint((s[on_knot] + 8) * 64).astype(int)
+    assert on_knot.sum() == fixed.TABLE_SIZE and np.array_equal(want[on_knot, 0], knots[index])
+    assert np.all(want[s < -8, 0] == knots[0]) and np.all(want[s > 8, 0] == knots[-1])
+
+
+def reversed_sources(net: Network) -> Network:
+    """``net`` with every node's sources in reverse order: the same network in exact
+    arithmetic, another summation order in float32."""
+    nodes = [replace(node, sources=node.sources[::-1]) for node in net.nodes]
+    return Network(nodes, net.io, name=f"{net.name}-reversed", outputs=net.outputs)
+
+
+def weighted_pwl(s: np.ndarray, table: np.ndarray, dtype: float_ref.Float) -> np.ndarray:
+    """The interpolation written ``L[i] * (1 - f) + L[i+1] * f``: equal in exact arithmetic,
+    rounded differently in float32."""
+    knots = table.astype(dtype) / dtype(fixed.ONE)
+    u = np.clip((s + dtype(8)) * dtype(64), 0, 1024)
+    i = np.minimum(u.astype(np.int64), 1023)
+    f = u - i.astype(dtype)
+    return knots[i] * (dtype(1) - f) + knots[i + 1] * f
+
+
+def test_f32_wrong_summation_order_or_interpolation_is_caught(tmp_path, monkeypatch):
+    """A reference that sums a node's sources in another order, or interpolates the tables
+    with another (exactly equivalent) formula, no longer matches the engine."""
+    net = random_graph_network(3)  # pwl and gated nodes, multi-source sums
+    x = f32_inputs(net, net.receptive_field + N_SAMPLES, 3)
+    got = host.run(net, x, numerics="f32")
+    with pytest.raises(AssertionError, match="mismatching samples"):
+        assert_same(net, got, float_ref.run_f32(reversed_sources(net), x), "order", tmp_path)
+    monkeypatch.setattr(float_ref, "pwl", weighted_pwl)
+    with pytest.raises(AssertionError, match="mismatching samples"):
+        assert_same(net, got, float_ref.run_f32(net, x), "interpolation", tmp_path)
 
 
 def test_f32_is_close_to_q12_on_the_default_model():

@@ -332,7 +332,8 @@ def test_a_wrong_engine_is_caught(tmp_path):
 
 def f32_cases() -> list[tuple[str, str]]:
     models = ["default", "mcu", "random1", "random4", "random6"]
-    return list(itertools.product(models, KERNELS))
+    graphs = [("graph0", "fused"), ("graph3", "fused"), ("graph5", "fused")]
+    return list(itertools.product(models, KERNELS)) + graphs
 
 
 def f32_network(model: str) -> Network:
@@ -340,6 +341,8 @@ def f32_network(model: str) -> Network:
         return wavecomp.load()
     if model == "mcu":
         return preset_network("mcu", 3)
+    if model.startswith("graph"):
+        return random_graph_network(int(model.removeprefix("graph")))
     return random_network(int(model.removeprefix("random")))
 
 
@@ -348,7 +351,7 @@ def f32_network(model: str) -> Network:
 def test_f32(tmp_path, model, kernel):
     net = f32_network(model)
     where = reproducer(net, tmp_path)
-    x = random_inputs(N_SAMPLES, net.in_channels, 21)
+    x = random_inputs(net.receptive_field + N_SAMPLES, net.in_channels, 21)
     _, run = run_on_m7(net, x, tmp_path / "emit", numerics="f32", kernel=kernel)
     xf = fixed.from_q12(x).astype(np.float32)
     assert run.outputs.dtype == np.float32

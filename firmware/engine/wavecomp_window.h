@@ -1,4 +1,4 @@
-// wavecomp activation cache for the CMSIS-DSP and float kernels.
+// wavecomp activation cache for the CMSIS-DSP kernels (plain conv chains).
 //
 // Each layer keeps its last kRows input columns (kRows: a power of two >= (K-1)*d + 1) of
 // kChannels samples; the write position moves down one row per sample, so the column with

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from wavecomp import fixed
 from wavecomp.cli.common import choice_option, console, load_model, out_option
+from wavecomp.mcu.daisy_boards import BOARDS, DEFAULT_BOARD
 
 
 @click.command("emit-cmsis")
@@ -24,8 +25,17 @@ from wavecomp.cli.common import choice_option, console, load_model, out_option
     "--kernel",
     choices=["fused", "cmsis"],
     default="fused",
-    help="fused: hand-scheduled loop on the M7's SIMD MACs (SMLAD/SMLALD, several outputs per "
-    "pass), the fast one. cmsis: plain CMSIS-DSP dot products (arm_dot_prod_q15 / _f32).",
+    help="fused: hand-scheduled graph engine (q12: SMLAD on packed pairs, four outputs per "
+    "pass; f32: one fixed summation order), the fast one, for any network. cmsis: plain "
+    "CMSIS-DSP dot products (arm_dot_prod_q15 / _f32), plain conv chains only.",
+)
+@choice_option(
+    "--board",
+    choices=list(BOARDS),
+    default=DEFAULT_BOARD,
+    help="The Daisy the firmware runs on. patch: eurorack module (knobs/CV drive the control "
+    "inputs, OLED). pod, seed: mono guitar pedal (audio in 1 -> out 1/2, input gain and "
+    "output level knobs, bypass switch, CPU load on the USB serial log).",
 )
 @choice_option(
     "--rounding",
@@ -50,15 +60,17 @@ from wavecomp.cli.common import choice_option, console, load_model, out_option
 def emit_cmsis(
     numerics: str,
     kernel: str,
+    board: str,
     rounding: str,
     sample_rate: str,
     out_dir: Path,
     model: str | None,
 ) -> None:
     """Write the model as C++ for a Daisy (STM32H750 Cortex-M7, CMSIS-DSP): the cached-wavenet
-    engine with its weights, a Daisy Patch firmware project (libDaisy Makefile; knobs/CV drive
-    the control inputs, the OLED shows the CPU load), a README with the build and flash steps,
-    and report.md (MACs, accumulator widths, memory, Daisy fit).
+    engine with its weights, a firmware project for the --board (libDaisy Makefile; on the
+    Patch knobs/CV drive the control inputs and the OLED shows the CPU load; on the Pod and
+    the Seed the network is a mono guitar pedal), a README with the build and flash steps,
+    and report.md (MACs, accumulator widths, memory, Daisy fit). MODEL may be a .nam capture.
 
     The fit counts libDaisy and the Patch code (about 99.7 KB of the 128 KB internal flash).
     A firmware that does not fit the internal flash is built for the Daisy bootloader
@@ -67,12 +79,15 @@ def emit_cmsis(
 
     Levels: one model unit is the same voltage on the Patch as on the eurorack-pmod (4.096 V
     with the default shifts); main.cpp undoes libDaisy's 0.5 post-gain (README.md explains).
+    On the Pod and the Seed the codec's full scale is a 16-bit WAV's.
 
     \b
     Then build and flash it with your libDaisy checkout:
       cd OUT/daisy && make LIBDAISY_DIR=/path/to/libDaisy && make program-dfu
     and hear the same engine on this machine first:
       wavecomp sim --target cmsis tri.wav out.wav --cv e0=1 --cv e1=0
+    A guitar pedal from a NAM capture:
+      wavecomp emit-cmsis --board pod capture.nam
     """
     from wavecomp.mcu.daisy_fit import estimate
     from wavecomp.mcu.emit import emit
@@ -90,6 +105,7 @@ def emit_cmsis(
         kernel=kernel,
         rounding=rounding,
         sample_rate=int(sample_rate),
+        board=board,
     )
     _print_emit(result, net.name)
     fit = estimate(net, numerics=numerics, kernel=kernel, rounding=rounding)

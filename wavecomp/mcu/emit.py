@@ -11,7 +11,7 @@
         wavecomp_model.h   const weights, bias terms (and tables) in the layout the kernel consumes
         wavecomp_*.h       the kernel (and ring) headers the engine uses
         cmsis_shim/cmsis_compiler.h   stand-in for CMSIS Core (standalone builds only)
-      daisy/               Daisy Patch firmware: main.cpp + Makefile (libDaisy conventions)
+      daisy/               Daisy firmware (Patch, or a Pod/Seed pedal): main.cpp + Makefile
 
 Engine API contract (``engine/wavecomp_engine.h``; the Cortex-M7 emulator build in
 ``wavecomp.mcu.m7_build`` and the host build in ``wavecomp.mcu.host`` compile against exactly
@@ -40,6 +40,7 @@ from pathlib import Path
 
 from wavecomp import fixed
 from wavecomp.ir import Network
+from wavecomp.mcu.daisy_boards import DEFAULT_BOARD
 from wavecomp.mcu.graph_plan import engine_summary
 from wavecomp.mcu.plan import CMSIS_SOURCES, EngineSummary, Kernel, Numerics
 from wavecomp.mcu.render import ARM_DEFINES, DAISY_DIR, ENGINE_DIR, SHIM_DIR, render
@@ -55,7 +56,7 @@ FILE_ROLES = {
     f"{ENGINE_DIR}/wavecomp_model.h": "weights and bias terms in the kernel's layout",
     f"{ENGINE_DIR}/wavecomp_window.h": "activation ring buffer (mask indexing)",
     f"{ENGINE_DIR}/{SHIM_DIR}/cmsis_compiler.h": "CMSIS core shim (builds without libDaisy)",
-    f"{DAISY_DIR}/main.cpp": "Daisy Patch firmware: audio callback, knobs/CV, OLED",
+    f"{DAISY_DIR}/main.cpp": "Daisy firmware: audio callback, controls, CPU load",
     f"{DAISY_DIR}/Makefile": "libDaisy build (LIBDAISY_DIR, RATE, APP_TYPE)",
 }
 
@@ -99,15 +100,23 @@ def emit(
     kernel: Kernel = "fused",
     rounding: fixed.Rounding = fixed.DEFAULT_ROUNDING,
     sample_rate: int = 48_000,
+    board: str = DEFAULT_BOARD,
 ) -> EmitResult:
-    """Write the engine, the Daisy Patch project, README.md and report.md into ``out_dir``.
+    """Write the engine, the Daisy firmware project for ``board``, README.md and report.md into
+    ``out_dir``.
 
-    Raises ``EmitError`` for an unknown option or an accumulator bound no kernel can hold, and
+    Raises ``EmitError`` for an unknown option or an accumulator bound no kernel can hold,
+    ``BoardError`` for a network the board cannot run (a pedal needs an audio input), and
     ``OutputFolderError`` for an ``out_dir`` that cannot be written or holds files wavecomp
     did not write.
     """
     files = render(
-        net, numerics=numerics, kernel=kernel, rounding=rounding, sample_rate=sample_rate
+        net,
+        numerics=numerics,
+        kernel=kernel,
+        rounding=rounding,
+        sample_rate=sample_rate,
+        board=board,
     )
     out = Path(out_dir).absolute()
     with writing_folder(out, writer=WRITER, option="--out") as staging:

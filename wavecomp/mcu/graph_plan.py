@@ -1,12 +1,14 @@
-"""How the fused q12 engine computes a network: a store per tensor, an accumulator per node,
-weight streams in consumption order, packed tables, and the bytes of each.
+"""How the fused engines compute a network: a store per tensor, an accumulator per node,
+weight streams in consumption order, tables, and the bytes of each.
 
 Why a module of its own: the renderer (C++ text), the Daisy fit check and the reports all need
 the same decisions. They follow the numerics contract (DESIGN.md): a node's int32 sums are
 "narrow" only where its static bound (``Network.node_bounds``) is below 2^31; above that they
 are "checked" (the Cortex-M7's Q flag detects an overflow and the group is redone in int64,
 which the bound below 2^62 makes exact). A plain chain is just a graph, so every network the
-fused q12 kernel sees is planned here (``firmware/engine/wavecomp_q12_fused.h``).
+fused q12 kernel sees is planned here (``firmware/engine/wavecomp_q12_fused.h``). The fused
+f32 kernel (``wavecomp_f32_fused.h``) shares the stores and the stream order; it keeps float32
+model units (``reference.float_ref``), so it has no bounds to check.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import numpy as np
 from wavecomp import fixed
 from wavecomp.ir import INPUT, ConvSource, Network, Node
 from wavecomp.mcu.plan import (
-    GRAPH_ENGINE,
+    GRAPH_KERNEL,
     EmitError,
     EngineRow,
     EngineSummary,
@@ -40,7 +42,7 @@ Memory = Literal["DTCM", "D2 SRAM"]
 NARROW_LIMIT = 1 << 31
 INT64_LIMIT = 1 << 62
 
-Width = Literal["narrow", "checked"]
+Width = Literal["narrow", "checked", "float32"]
 
 
 @dataclass(frozen=True)
@@ -55,11 +57,14 @@ class TensorStore:
     """Columns its readers need, max (K-1)*d + 1; 1 means a plain column."""
     memory: Memory = "DTCM"
     """Where the Daisy firmware puts it (``place``): zero-wait DTCM, else D2 SRAM."""
+    lanes: int = 2
+    """Channels per 32-bit word: 2 (q12's packed pairs) or 1 (f32's floats)."""
 
     @property
     def words(self) -> int:
-        """Packed channel pairs per column (an odd count leaves a zero pad lane)."""
-        return (self.channels + 1) // 2
+        """32-bit words per column: packed channel pairs (an odd count leaves a zero pad lane),
+        or floats."""
+        return -(-self.channels // self.lanes)
 
     @property
     def is_ring(self) -> bool:
@@ -83,9 +88,10 @@ class NodePlan:
     store: TensorStore | None
     """Where the outputs go; None: straight to the caller's output array."""
     weights: np.ndarray
-    """uint32 packed weight words in consumption order (``node_weight_stream``)."""
+    """uint32 packed weight words in consumption order (``node_weight_stream``); f32: float32
+    weights (``f32_weight_stream``)."""
     bias: np.ndarray
-    """int32 accumulator start values ``(bias << (12+e)) + R_e``."""
+    """int32 accumulator start values ``(bias << (12+e)) + R_e``; f32: float32 bias / 4096."""
     tables: tuple[int, ...]
     """Indices into ``GraphPlan.tables`` (pwl: one; gated: signal, gate)."""
 
@@ -95,6 +101,8 @@ class NodePlan:
 
     @property
     def accumulator(self) -> str:
+        if self.width == "float32":
+            return "float32"
         return "int32 SMLAD" if self.width == "narrow" else "int32 SMLAD, Q-checked (int64 redo)"
 
 
@@ -105,7 +113,8 @@ class GraphPlan:
     stores: dict[str, TensorStore]
     nodes: tuple[NodePlan, ...]
     tables: tuple[np.ndarray, ...]
-    """uint32 packed knot pairs (``packed_knots``), one per distinct table."""
+    """uint32 packed knot pairs (``packed_knots``), or f32's float32 knots (``model_units``),
+    one per distinct table."""
 
     @property
     def cache_bytes(self) -> int:
@@ -174,6 +183,26 @@ def packed_knots(table: np.ndarray) -> np.ndarray:
     return (knots[:-1] | (knots[1:] << 16)).astype(np.uint32)
 
 
+def f32_weight_stream(node: Node) -> np.ndarray:
+    """The node's weights as float32 W / 2**(12+e) in the order ``f32_fused::run_node``
+    consumes them: per group of (up to) four pre-activations, per conv source in order, per
+    tap k, per channel c: one weight per output of the group."""
+    words = [
+        s.weights[:, :, o0 : o0 + g].reshape(-1)
+        for o0, g in groups(node.pre_channels)
+        for s in node.conv_sources
+    ]
+    if not words:
+        return np.zeros(0, dtype=np.float32)
+    return (np.concatenate(words) / float(1 << (fixed.FRAC_BITS + node.shift))).astype(np.float32)
+
+
+def model_units(raw: np.ndarray) -> np.ndarray:
+    """Q4.12 raw values (a bias, a pwl table's knots) as float32 model units raw / 4096
+    (exact), as the f32 engine keeps them."""
+    return (np.asarray(raw, dtype=np.float64) / fixed.ONE).astype(np.float32)
+
+
 def _direct_output(net: Network, node: Node, read: set[str]) -> bool:
     """The node's outputs are exactly the network's, in order, and nothing else reads them."""
     return node.name not in read and net.outputs == tuple(
@@ -181,38 +210,50 @@ def _direct_output(net: Network, node: Node, read: set[str]) -> bool:
     )
 
 
-def plan_graph(net: Network, rounding: fixed.Rounding) -> GraphPlan:
-    """Stores, accumulators, weight streams and tables for the fused q12 engine."""
+def plan_graph(net: Network, rounding: fixed.Rounding, numerics: Numerics = "q12") -> GraphPlan:
+    """Stores, accumulators, weight streams and tables for the fused q12 (or f32) engine."""
+    f32 = numerics == "f32"
+    lanes = 1 if f32 else 2
     spans = net.cache_columns()
     read = set(spans)
-    stores = {INPUT: TensorStore(INPUT, "t_input", net.in_channels, spans.get(INPUT, 1))}
-    bounds = net.node_bounds(rounding)
+    stores = {
+        INPUT: TensorStore(INPUT, "t_input", net.in_channels, spans.get(INPUT, 1), lanes=lanes)
+    }
+    bounds = {} if f32 else net.node_bounds(rounding)
     table_index: dict[bytes, int] = {}
     tables: list[np.ndarray] = []
     nodes = []
     for i, node in enumerate(net.nodes):
         store = None
         if not _direct_output(net, node, read):
-            store = TensorStore(node.name, f"t{i}", node.out_channels, spans.get(node.name, 1))
+            span = spans.get(node.name, 1)
+            store = TensorStore(node.name, f"t{i}", node.out_channels, span, lanes=lanes)
             stores[node.name] = store
         picks = []
         for table in node.tables:
-            knots = packed_knots(table)
+            knots = model_units(table) if f32 else packed_knots(table)
             key = knots.tobytes()
             if key not in table_index:
                 table_index[key] = len(tables)
                 tables.append(knots)
             picks.append(table_index[key])
-        bound = int(bounds[node.name].max())
+        if f32:
+            bound, width = 0, "float32"
+            weights, bias = f32_weight_stream(node), model_units(node.bias)
+        else:
+            bound = int(bounds[node.name].max())
+            width = node_width(node.name, bound)
+            weights = node_weight_stream(node)
+            bias = fixed.bias_term(node.bias, rounding, node.shift).astype(np.int32)
         nodes.append(
             NodePlan(
                 index=i,
                 node=node,
                 bound=bound,
-                width=node_width(node.name, bound),
+                width=width,
                 store=store,
-                weights=node_weight_stream(node),
-                bias=fixed.bias_term(node.bias, rounding, node.shift).astype(np.int32),
+                weights=weights,
+                bias=bias,
                 tables=tuple(picks),
             )
         )
@@ -245,7 +286,7 @@ def describe_sources(node: Node) -> str:
 
 
 def graph_summary(plan: GraphPlan) -> EngineSummary:
-    """The fused q12 engine's rows and totals."""
+    """A fused engine's rows and totals."""
     rows = tuple(
         EngineRow(
             name=n.node.name,
@@ -267,7 +308,7 @@ def graph_summary(plan: GraphPlan) -> EngineSummary:
 def engine_summary(
     net: Network, numerics: Numerics, kernel: Kernel, rounding: fixed.Rounding
 ) -> EngineSummary:
-    """What the engine for these options spends: the fused q12 graph engine, or a chain one."""
-    if (numerics, kernel) == GRAPH_ENGINE:
-        return graph_summary(plan_graph(net, rounding))
+    """What the engine for these options spends: a fused graph engine, or a chain one."""
+    if kernel == GRAPH_KERNEL:
+        return graph_summary(plan_graph(net, rounding, numerics))
     return chain_summary(plan_layers(net, numerics, kernel, rounding))

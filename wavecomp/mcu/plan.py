@@ -1,10 +1,10 @@
-"""The MCU engine's options, and how the chain kernels (f32, and q12 over CMSIS-DSP's
-``arm_dot_prod_q15``) compute each layer: accumulator, ring size, bytes.
+"""The MCU engine's options, and how the chain kernels (CMSIS-DSP's ``arm_dot_prod_q15`` and
+``arm_dot_prod_f32``) compute each layer: accumulator, ring size, bytes.
 
 Why a module of its own: the renderer (C++ text), the Daisy fit check (memory) and the CLI
-summary all need the same decisions, and none of them may guess differently. The fused q12
-kernel, which runs graph networks, is planned in ``graph_plan``; both end in the same
-``EngineSummary`` for the reports.
+summary all need the same decisions, and none of them may guess differently. The fused
+kernels (q12 and f32), which run graph networks, are planned in ``graph_plan``; both end in
+the same ``EngineSummary`` for the reports.
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ Numerics = Literal["q12", "f32"]
 Kernel = Literal["fused", "cmsis"]
 NUMERICS: tuple[Numerics, ...] = ("q12", "f32")
 KERNELS: tuple[Kernel, ...] = ("fused", "cmsis")
-GRAPH_ENGINE: tuple[Numerics, Kernel] = ("q12", "fused")
-"""The engine that runs graph networks (a plain chain is one too); the others compile chains."""
+GRAPH_KERNEL: Kernel = "fused"
+"""The kernel that runs graph networks (a plain chain is one too), in either numerics; the
+``cmsis`` kernel compiles chains."""
 SAMPLE_RATES = (48_000, 96_000)
 """What the Daisy's SAI runs the codec at (SaiHandle::Config::SampleRate)."""
 
@@ -128,8 +129,8 @@ def plan_layers(
     if why is not None:
         raise EmitError(
             f"network {net.name!r} is a graph network ({why}); the {numerics} {kernel} engine "
-            "compiles plain conv chains only. Use --numerics q12 --kernel fused (the default), "
-            "which runs graph networks"
+            f"compiles plain conv chains only. Use --numerics {numerics} --kernel fused (the "
+            "default kernel), which runs graph networks"
         )
     plans = []
     for i, layer in enumerate(net.layers):

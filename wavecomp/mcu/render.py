@@ -8,12 +8,16 @@ identical on every run), so it can be computed, compared and tested without touc
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 import wavecomp
 from wavecomp import fixed
-from wavecomp.ir import ConvLayer, ConvSource, Network
-from wavecomp.mcu import daisy_fit
+from wavecomp.ir import ConvLayer, ConvSource, Network, Node
+from wavecomp.mcu import daisy_boards, daisy_fit
+from wavecomp.mcu.daisy_boards import DEFAULT_BOARD
 from wavecomp.mcu.graph_plan import (
     GraphPlan,
     NodePlan,
@@ -23,7 +27,7 @@ from wavecomp.mcu.graph_plan import (
 )
 from wavecomp.mcu.plan import (
     CMSIS_SOURCES,
-    GRAPH_ENGINE,
+    GRAPH_KERNEL,
     EngineLayer,
     Kernel,
     Numerics,
@@ -42,18 +46,15 @@ ARM_DEFINES = ("ARM_MATH_CM7", "ARM_MATH_LOOPUNROLL")
 KERNEL_HEADERS: dict[tuple[str, str], tuple[str, ...]] = {
     ("q12", "fused"): ("wavecomp_q12_fused.h",),
     ("q12", "cmsis"): ("wavecomp_q12_cmsis.h", "wavecomp_window.h"),
-    ("f32", "fused"): ("wavecomp_f32_fused.h", "wavecomp_window.h"),
+    ("f32", "fused"): ("wavecomp_f32_fused.h",),
     ("f32", "cmsis"): ("wavecomp_f32_cmsis.h", "wavecomp_window.h"),
 }
 WEIGHT_TYPES = {
-    ("q12", "fused"): "uint32_t",
     ("q12", "cmsis"): "int16_t",
-    ("f32", "fused"): "float",
     ("f32", "cmsis"): "float",
 }
 NAMESPACES = {
     ("q12", "cmsis"): "q12_cmsis",
-    ("f32", "fused"): "f32_fused",
     ("f32", "cmsis"): "f32_cmsis",
 }
 
@@ -155,8 +156,7 @@ def _graph_context(net: Network, plan: GraphPlan, rounding: fixed.Rounding) -> d
             {
                 "index": n.index,
                 "name": node.name,
-                "summary": f"{describe_sources(node)} -> {node.pre_channels}, "
-                f"{node.activation}, shift {node.shift}",
+                "summary": _summary(node),
                 "bound": n.bound,
                 "accumulator": n.accumulator,
                 "width": n.width,
@@ -175,13 +175,27 @@ def _graph_context(net: Network, plan: GraphPlan, rounding: fixed.Rounding) -> d
                 "round": fixed.rounding_constant(rounding),
             }
         )
+    return {**_stores_tables_gathers(net, plan, _hex_words), "nodes": nodes}
+
+
+def _summary(node: Node) -> str:
+    """A node in one line, for the generated files' comments."""
+    return f"{describe_sources(node)} -> {node.pre_channels}, {node.activation}, shift {node.shift}"
+
+
+def _stores_tables_gathers(
+    net: Network, plan: GraphPlan, words: Callable[[np.ndarray], list[str]]
+) -> dict[str, Any]:
+    """The part of a fused engine's context both numerics share: the tensor stores, the tables
+    (their values as C literals by ``words``) and, unless a node writes the outputs directly,
+    where each output is gathered from."""
     readers: dict[int, list[str]] = {}
     for n in plan.nodes:
         for t in n.tables:
             readers.setdefault(t, []).append(n.node.name)
     tables = [
-        {"index": i, "words": _hex_words(words), "readers": ", ".join(readers[i])}
-        for i, words in enumerate(plan.tables)
+        {"index": i, "words": words(values), "readers": ", ".join(readers[i])}
+        for i, values in enumerate(plan.tables)
     ]
     direct = any(n.store is None for n in plan.nodes)
     gathers = (
@@ -192,12 +206,72 @@ def _graph_context(net: Network, plan: GraphPlan, rounding: fixed.Rounding) -> d
             for i, (t, c) in enumerate(net.outputs)
         ]
     )
-    return {
-        "stores": list(plan.stores.values()),
-        "nodes": nodes,
-        "tables": tables,
-        "gathers": gathers,
-    }
+    return {"stores": list(plan.stores.values()), "tables": tables, "gathers": gathers}
+
+
+def _float_literals(values: np.ndarray) -> list[str]:
+    """float32 weights, biases or knots as C literals that round-trip exactly."""
+    return [_float_literal(v) for v in values.tolist()]
+
+
+def _f32_node_body(n: NodePlan, plan: GraphPlan) -> list[str]:
+    """The C++ lines that add a node's sources, in order, into its float sums (``acc``, ``w``,
+    ``o0``)."""
+    lines = []
+    for s in n.node.sources:
+        store = plan.stores[s.tensor].symbol
+        if isinstance(s, ConvSource):
+            lines.append(
+                f"accumulate<{s.kernel_size}, {s.dilation}, {s.in_channels}>"
+                f"({store}.newest(), w, acc);"
+            )
+        else:
+            scale = _float_literal(2.0**-s.shift)
+            lines.append(f"add_identity({store}.newest() + o0, {scale}, acc);")
+    return lines
+
+
+def _f32_activation(n: NodePlan) -> str:
+    """The C++ activation object for a node (``f32_fused::Linear`` ...)."""
+    node = n.node
+    if node.activation == "linear":
+        return "Linear{}"
+    if node.activation == "relu":
+        return "Relu{}"
+    if node.activation == "leaky_relu":
+        return f"LeakyRelu{{{_float_literal(node.slope / fixed.ONE)}}}"
+    return _f32_pwl(n.tables[0])
+
+
+def _f32_pwl(table: int) -> str:
+    return f"Pwl{{model::kTable{table}}}"
+
+
+def _f32_graph_context(net: Network, plan: GraphPlan) -> dict[str, Any]:
+    """What the fused f32 templates (engine and model) need."""
+    nodes = []
+    for n in plan.nodes:
+        node = n.node
+        gated = node.activation == "gated"
+        nodes.append(
+            {
+                "index": n.index,
+                "name": node.name,
+                "summary": _summary(node),
+                "store": n.store.symbol if n.store else None,
+                "body": _f32_node_body(n, plan),
+                "cpre": node.pre_channels,
+                "cout": node.out_channels,
+                "weights": f"model::kWeights{n.index}" if n.weights.size else "nullptr",
+                "weight_words": _float_literals(n.weights),
+                "bias": _float_literals(n.bias),
+                "gated": gated,
+                "act": "" if gated else _f32_activation(n),
+                "signal": _f32_pwl(n.tables[0]) if gated else "",
+                "gate": _f32_pwl(n.tables[1]) if gated else "",
+            }
+        )
+    return {**_stores_tables_gathers(net, plan, _float_literals), "nodes": nodes}
 
 
 def _input_sources(net: Network) -> list[dict[str, Any]]:
@@ -215,6 +289,12 @@ def _input_sources(net: Network) -> list[dict[str, Any]]:
             entry.update(source="constant", value=_float_literal(ch.default), default=ch.default)
         sources.append(entry)
     return sources
+
+
+def _pedal_sources(net: Network) -> list[dict[str, Any]]:
+    """Where a pedal gets each network input (``daisy_boards.pedal_sources``)."""
+    defaults = {i: _float_literal(ch.default) for i, ch in enumerate(net.io.inputs)}
+    return daisy_boards.pedal_sources(net, defaults)
 
 
 def _output_sinks(net: Network) -> list[dict[str, Any]]:
@@ -254,9 +334,11 @@ def render(
     kernel: Kernel = "fused",
     rounding: fixed.Rounding = fixed.DEFAULT_ROUNDING,
     sample_rate: int = 48_000,
+    board: str = DEFAULT_BOARD,
 ) -> dict[str, bytes]:
     """Every emitted file as bytes, keyed by its path relative to the output folder."""
     check_options(numerics, kernel, rounding, sample_rate)
+    daisy = daisy_boards.board(board)
     summary = engine_summary(net, numerics, kernel, rounding)
     fit = daisy_fit.estimate(net, numerics=numerics, kernel=kernel, rounding=rounding)
     env = folder_templates(firmware_dir() / ENGINE_DIR, firmware_dir() / DAISY_DIR)
@@ -275,9 +357,17 @@ def render(
         "output_names": ", ".join(ch.name for ch in net.io.outputs),
         "cmsis_sources": list(CMSIS_SOURCES.get((numerics, kernel), ())),
     }
-    if (numerics, kernel) == GRAPH_ENGINE:
-        engine_ctx = {**common, **_graph_context(net, plan_graph(net, rounding), rounding)}
-        templates = ("wavecomp_engine_q12.cpp.j2", "wavecomp_model_q12.h.j2")
+    if kernel == GRAPH_KERNEL:
+        graph = plan_graph(net, rounding, numerics)
+        engine_ctx = {
+            **common,
+            **(
+                _graph_context(net, graph, rounding)
+                if numerics == "q12"
+                else _f32_graph_context(net, graph)
+            ),
+        }
+        templates = (f"wavecomp_engine_{numerics}.cpp.j2", f"wavecomp_model_{numerics}.h.j2")
         window = 0
     else:
         plans = plan_layers(net, numerics, kernel, rounding)
@@ -301,7 +391,11 @@ def render(
         **_levels(net),
         "input_shift": net.io.input_shift,
         "output_shift": net.io.output_shift,
-        "sources": _input_sources(net),
+        "board": daisy,
+        "sources": _pedal_sources(net) if daisy.is_pedal else _input_sources(net),
+        "output_name": net.io.outputs[0].name,
+        "max_input_gain": daisy_boards.MAX_INPUT_GAIN,
+        "max_input_gain_literal": _float_literal(daisy_boards.MAX_INPUT_GAIN),
         "sinks": _output_sinks(net),
         "block_size": DAISY_BLOCK_SIZE,
         "control_lo": CONTROL_RANGE[0],
@@ -334,7 +428,7 @@ def render(
         f"{ENGINE_DIR}/wavecomp_engine.cpp": env.get_template(templates[0]).render(engine_ctx),
         f"{ENGINE_DIR}/wavecomp_model.h": env.get_template(templates[1]).render(engine_ctx),
         f"{ENGINE_DIR}/{SHIM_DIR}/cmsis_compiler.h": shim.read_bytes(),
-        f"{DAISY_DIR}/main.cpp": env.get_template("main.cpp.j2").render(daisy_ctx),
+        f"{DAISY_DIR}/main.cpp": env.get_template(daisy.template).render(daisy_ctx),
         f"{DAISY_DIR}/Makefile": env.get_template("Makefile.j2").render(daisy_ctx),
         "README.md": env.get_template("README.md.j2").render(doc_ctx),
         "report.md": env.get_template("report.md.j2").render(doc_ctx),
