@@ -25,7 +25,7 @@ from pathlib import Path
 
 from wavecomp import fixed
 from wavecomp.ir import Network
-from wavecomp.mcu.graph_plan import engine_summary
+from wavecomp.mcu.graph_plan import GROUP, engine_summary, plan_graph
 from wavecomp.mcu.m7_build import M7Build, run_tool
 from wavecomp.mcu.plan import Kernel, Numerics
 from wavecomp.tools import require_tool
@@ -57,20 +57,34 @@ LIBDAISY_PATCH_FLASH = PATCH_FIRMWARE_FLASH_DEFAULT_MODEL - DEFAULT_MODEL_ENGINE
 LIBDAISY_PATCH_RAM = 7_440 + 1_024
 LIBDAISY_DMA = 16 * KIB
 
-# The engine's code besides its weights, per kernel: a fixed part (engine_step/reset, shared
-# helpers, CMSIS-DSP and runtime pieces), a part per layer and a part per (tap x channel pair)
-# of each layer (the fused kernels unroll over both). Least-squares fits to Cortex-M7 builds
-# (m7_build, -O3) of the default model, the mcu preset (two weight draws), 4-24-24-24-4 and
-# 4-40-40-40-4 nets and three random nets; the largest error is 709 B (q12 fused), so a
+# The engine's code besides its weights, per kernel: bytes per unit of each ``code_features``
+# count ("fixed" is the constant: engine_step/reset, shared helpers, CMSIS-DSP and runtime
+# pieces). The fused engines unroll a group of four channels over taps and pairs, once per
+# group shape of a node; q12 adds the int64 redo of checked groups; tables add the lookup.
+# Least-squares fits to Cortex-M7 builds (m7_build, -O3) of 18 nets: the default model, the
+# mcu preset (two weight draws), 4-24-24-24-4 and 4-40-40-40-4 chains, four random chains,
+# six random graphs and the NAM A2-Lite, A2-Full and A1-standard shapes (the cmsis rows: the
+# chains only). Largest error: 1,112 B (q12 fused), 2,590 B (f32 fused), 709 B (cmsis); so a
 # firmware within ESTIMATE_MARGIN of a limit is not trusted to fit there.
-CODE_BYTES: dict[tuple[str, str], tuple[float, float, float]] = {
-    # (fixed, per node, per tap x channel pair of its conv sources)
-    ("q12", "fused"): (411, 134, 21.2),
-    ("q12", "cmsis"): (349, 163, 1.8),
-    ("f32", "fused"): (-389, 599, -3.1),
-    ("f32", "cmsis"): (734, 88, 1.4),
+CODE_BYTES: dict[tuple[str, str], dict[str, float]] = {
+    ("q12", "fused"): {
+        "fixed": -306,
+        "sources": 13.3,
+        "unrolled": 7.9,
+        "tables": 191,
+        "checked": 620,
+    },
+    ("q12", "cmsis"): {"fixed": 349, "nodes": 163, "pair_taps": 1.8},
+    ("f32", "fused"): {
+        "fixed": -634,
+        "sources": 105,
+        "unrolled": 4.4,
+        "tables": 250,
+        "nodes": 224,
+    },
+    ("f32", "cmsis"): {"fixed": 734, "nodes": 88, "pair_taps": 1.4},
 }
-ESTIMATE_MARGIN = 1 * KIB
+ESTIMATE_MARGIN = 3 * KIB
 
 
 @dataclass(frozen=True)
@@ -226,13 +240,32 @@ def fit(
     return DaisyFit(engine, layout, rows, fits, unplaced, notes, margin)
 
 
-def engine_code_bytes(net: Network, numerics: Numerics, kernel: Kernel) -> int:
+def code_features(net: Network, rounding: fixed.Rounding) -> dict[str, int]:
+    """What the code-size model counts: nodes; group shapes per node (a full group of four
+    and a remainder) times sources; unrolled MAC words of those shapes; tap x channel pairs;
+    nodes with tables; group shapes of Q-checked q12 nodes."""
+    checked = {n.node.name for n in plan_graph(net, rounding).nodes if n.width == "checked"}
+    features = dict.fromkeys(("nodes", "sources", "unrolled", "pair_taps", "tables", "checked"), 0)
+    for node in net.nodes:
+        full, rest = node.pre_channels >= GROUP, node.pre_channels % GROUP
+        shapes = int(full) + int(rest > 0)
+        pair_taps = sum(s.kernel_size * ((s.in_channels + 1) // 2) for s in node.conv_sources)
+        features["nodes"] += 1
+        features["sources"] += shapes * len(node.sources)
+        features["unrolled"] += (GROUP * full + rest) * (pair_taps + len(node.identity_sources))
+        features["pair_taps"] += pair_taps
+        features["tables"] += node.activation in fixed.TABLE_ACTIVATIONS
+        features["checked"] += shapes if node.name in checked else 0
+    return features
+
+
+def engine_code_bytes(
+    net: Network, numerics: Numerics, kernel: Kernel, rounding: fixed.Rounding
+) -> int:
     """The engine's code besides its weights (``CODE_BYTES``'s fitted model)."""
-    fixed_part, per_node, per_pair_tap = CODE_BYTES[(numerics, kernel)]
-    pair_taps = sum(
-        s.kernel_size * ((s.in_channels + 1) // 2) for node in net.nodes for s in node.conv_sources
-    )
-    return round(fixed_part + per_node * len(net.nodes) + per_pair_tap * pair_taps)
+    model = CODE_BYTES[(numerics, kernel)]
+    counts = code_features(net, rounding)
+    return round(model["fixed"] + sum(model[k] * counts[k] for k in model if k != "fixed"))
 
 
 def estimate(
@@ -248,7 +281,7 @@ def estimate(
     if kernel == "cmsis":
         sample = 2 if numerics == "q12" else 4
         caches += sample * max(layer.kernel_size * layer.in_channels for layer in net.layers)
-    code = engine_code_bytes(net, numerics, kernel) + summary.weight_bytes
+    code = engine_code_bytes(net, numerics, kernel, rounding) + summary.weight_bytes
     engine = Footprint(code=code, dtcm=caches - summary.spill_bytes, d2=summary.spill_bytes)
     note = f"estimated from the engine's plan (kept {ESTIMATE_MARGIN:,} B from each limit)"
     return fit(engine, margin=ESTIMATE_MARGIN, notes=(note, "stack not counted"))
