@@ -390,7 +390,7 @@ class Network:
         rows = tuple(
             NodeSummary(
                 name=node.name,
-                sources=" ".join(_describe_source(s) for s in node.sources),
+                sources=" ".join(describe_source(s) for s in node.sources),
                 activation=node.activation,
                 shift=node.shift,
                 out_channels=node.out_channels,
@@ -556,7 +556,8 @@ def _validate_sources(node: Node, where: str, widths: dict[str, int], later: lis
             )
 
 
-def _describe_source(s: Source) -> str:
+def describe_source(s: Source) -> str:
+    """``tensor(K3,d8)`` for a conv source, ``+tensor>>m`` for an identity add."""
     if isinstance(s, ConvSource):
         return f"{s.tensor}(K{s.kernel_size},d{s.dilation})"
     return f"+{s.tensor}" + (f">>{s.shift}" if s.shift else "")

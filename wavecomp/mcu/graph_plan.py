@@ -20,7 +20,7 @@ from typing import Literal
 import numpy as np
 
 from wavecomp import fixed
-from wavecomp.ir import INPUT, ConvSource, Network, Node
+from wavecomp.ir import INPUT, Network, Node, describe_source
 from wavecomp.mcu.plan import (
     GRAPH_KERNEL,
     EmitError,
@@ -275,14 +275,8 @@ def place(stores: Iterable[TensorStore]) -> dict[str, TensorStore]:
 
 
 def describe_sources(node: Node) -> str:
-    """``tensor(K3,d8) + other`` (identity adds with their shift ``>>m``)."""
-    parts = []
-    for s in node.sources:
-        if isinstance(s, ConvSource):
-            parts.append(f"{s.tensor}(K{s.kernel_size},d{s.dilation})")
-        else:
-            parts.append(f"+{s.tensor}" + (f">>{s.shift}" if s.shift else ""))
-    return " ".join(parts)
+    """``tensor(K3,d8) +other>>1``: a node's sources as the reports show them."""
+    return " ".join(describe_source(s) for s in node.sources)
 
 
 def graph_summary(plan: GraphPlan) -> EngineSummary:

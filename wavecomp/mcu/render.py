@@ -114,35 +114,40 @@ def _hex_words(words: Any) -> list[str]:
     return [f"0x{int(v):08x}u" for v in words]
 
 
-def _node_body(n: NodePlan, plan: GraphPlan) -> list[str]:
-    """The C++ lines that add a node's sources into its accumulators (``acc``, ``w``, ``o0``)."""
+def _node_body(n: NodePlan, plan: GraphPlan, numerics: Numerics) -> list[str]:
+    """The C++ lines that add a node's sources, in order, into its accumulators (``acc``,
+    ``w``, ``o0``). Each reads its tensor's newest column itself: hoisting those pointers out
+    of the group loop costs registers and measured slower."""
     lines = []
     for s in n.node.sources:
-        store = plan.stores[s.tensor].symbol
+        x = f"{plan.stores[s.tensor].symbol}.newest()"
         if isinstance(s, ConvSource):
-            pairs = (s.in_channels + 1) // 2
-            lines.append(
-                f"accumulate<{s.kernel_size}, {s.dilation}, {pairs}>({store}.newest(), w, acc);"
-            )
+            width = s.in_channels if numerics == "f32" else (s.in_channels + 1) // 2
+            lines.append(f"accumulate<{s.kernel_size}, {s.dilation}, {width}>({x}, w, acc);")
+        elif numerics == "f32":
+            lines.append(f"add_identity({x} + o0, {_float_literal(2.0**-s.shift)}, acc);")
         else:
             scale = fixed.FRAC_BITS + n.node.shift - s.shift
-            lines.append(f"add_identity<{scale}>({store}.newest() + o0 / 2, acc);")
+            lines.append(f"add_identity<{scale}>({x} + o0 / 2, acc);")
     return lines
 
 
-def _activation(n: NodePlan, rounding: fixed.Rounding) -> str:
-    """The C++ activation object for a node (``q12_fused::Linear`` ...)."""
+def _activation(n: NodePlan, numerics: Numerics, rounding: fixed.Rounding) -> str:
+    """The C++ activation object for a node (``q12_fused::Linear``, ``f32_fused::Pwl`` ...)."""
     node = n.node
-    if node.activation == "linear":
-        return "Linear{}"
-    if node.activation == "relu":
-        return "Relu{}"
+    if node.activation in ("linear", "relu"):
+        return "Linear{}" if node.activation == "linear" else "Relu{}"
     if node.activation == "leaky_relu":
+        if numerics == "f32":
+            return f"LeakyRelu{{{_float_literal(node.slope / fixed.ONE)}}}"
         return f"LeakyRelu{{{node.slope}, {fixed.rounding_constant(rounding)}}}"
-    return _pwl(n.tables[0], rounding)
+    return _pwl(n.tables[0], numerics, rounding)
 
 
-def _pwl(table: int, rounding: fixed.Rounding) -> str:
+def _pwl(table: int, numerics: Numerics, rounding: fixed.Rounding) -> str:
+    """A ``Pwl`` over model table ``table`` (q12 also takes its interpolation rounding)."""
+    if numerics == "f32":
+        return f"Pwl{{model::kTable{table}}}"
     half = 1 << (fixed.TABLE_STEP_BITS - 1)
     return f"Pwl{{model::kTable{table}, {half if fixed.rounding_constant(rounding) else 0}}}"
 
@@ -161,7 +166,7 @@ def _graph_context(net: Network, plan: GraphPlan, rounding: fixed.Rounding) -> d
                 "accumulator": n.accumulator,
                 "width": n.width,
                 "store": n.store.symbol if n.store else None,
-                "body": _node_body(n, plan),
+                "body": _node_body(n, plan, "q12"),
                 "cpre": node.pre_channels,
                 "cout": node.out_channels,
                 "scale": fixed.FRAC_BITS + node.shift,
@@ -169,9 +174,9 @@ def _graph_context(net: Network, plan: GraphPlan, rounding: fixed.Rounding) -> d
                 "weight_words": _hex_words(n.weights),
                 "bias": [str(v) for v in n.bias.tolist()],
                 "gated": node.activation == "gated",
-                "act": "" if node.activation == "gated" else _activation(n, rounding),
-                "signal": _pwl(n.tables[0], rounding) if node.activation == "gated" else "",
-                "gate": _pwl(n.tables[1], rounding) if node.activation == "gated" else "",
+                "act": "" if node.activation == "gated" else _activation(n, "q12", rounding),
+                "signal": _pwl(n.tables[0], "q12", rounding) if node.activation == "gated" else "",
+                "gate": _pwl(n.tables[1], "q12", rounding) if node.activation == "gated" else "",
                 "round": fixed.rounding_constant(rounding),
             }
         )
@@ -214,39 +219,6 @@ def _float_literals(values: np.ndarray) -> list[str]:
     return [_float_literal(v) for v in values.tolist()]
 
 
-def _f32_node_body(n: NodePlan, plan: GraphPlan) -> list[str]:
-    """The C++ lines that add a node's sources, in order, into its float sums (``acc``, ``w``,
-    ``o0``)."""
-    lines = []
-    for s in n.node.sources:
-        store = plan.stores[s.tensor].symbol
-        if isinstance(s, ConvSource):
-            lines.append(
-                f"accumulate<{s.kernel_size}, {s.dilation}, {s.in_channels}>"
-                f"({store}.newest(), w, acc);"
-            )
-        else:
-            scale = _float_literal(2.0**-s.shift)
-            lines.append(f"add_identity({store}.newest() + o0, {scale}, acc);")
-    return lines
-
-
-def _f32_activation(n: NodePlan) -> str:
-    """The C++ activation object for a node (``f32_fused::Linear`` ...)."""
-    node = n.node
-    if node.activation == "linear":
-        return "Linear{}"
-    if node.activation == "relu":
-        return "Relu{}"
-    if node.activation == "leaky_relu":
-        return f"LeakyRelu{{{_float_literal(node.slope / fixed.ONE)}}}"
-    return _f32_pwl(n.tables[0])
-
-
-def _f32_pwl(table: int) -> str:
-    return f"Pwl{{model::kTable{table}}}"
-
-
 def _f32_graph_context(net: Network, plan: GraphPlan) -> dict[str, Any]:
     """What the fused f32 templates (engine and model) need."""
     nodes = []
@@ -259,16 +231,16 @@ def _f32_graph_context(net: Network, plan: GraphPlan) -> dict[str, Any]:
                 "name": node.name,
                 "summary": _summary(node),
                 "store": n.store.symbol if n.store else None,
-                "body": _f32_node_body(n, plan),
+                "body": _node_body(n, plan, "f32"),
                 "cpre": node.pre_channels,
                 "cout": node.out_channels,
                 "weights": f"model::kWeights{n.index}" if n.weights.size else "nullptr",
                 "weight_words": _float_literals(n.weights),
                 "bias": _float_literals(n.bias),
                 "gated": gated,
-                "act": "" if gated else _f32_activation(n),
-                "signal": _f32_pwl(n.tables[0]) if gated else "",
-                "gate": _f32_pwl(n.tables[1]) if gated else "",
+                "act": "" if gated else _activation(n, "f32", "half_up"),
+                "signal": _pwl(n.tables[0], "f32", "half_up") if gated else "",
+                "gate": _pwl(n.tables[1], "f32", "half_up") if gated else "",
             }
         )
     return {**_stores_tables_gathers(net, plan, _float_literals), "nodes": nodes}
