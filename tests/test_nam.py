@@ -255,3 +255,24 @@ def test_import_command_leaves_nothing_on_a_bad_capture(tmp_path):
     r = CliRunner().invoke(main, ["import", str(path), "--out", str(out)])
     assert r.exit_code != 0 and "architecture 'ConvNet' is not supported" in r.output
     assert not out.exists() and list(tmp_path.iterdir()) == [path]
+
+
+def test_cli_renders_a_capture_on_the_mcu_engine_and_emits_a_pedal(tmp_path):
+    """`sim --target cmsis` on a .nam capture (the fused q12 engine, built for this machine)
+    writes the same bytes as `--target reference`; `emit-cmsis --board pod` writes the pedal."""
+    capture = FIXTURES / "a2_lite.nam"
+    x = fixed.wav_to_board(strummed_chords(seconds=0.2))
+    sf.write(tmp_path / "in.wav", x, 48000, subtype="PCM_16")
+    for target in ("reference", "cmsis"):
+        out = tmp_path / f"{target}.wav"
+        r = CliRunner().invoke(
+            main, ["sim", "--target", target, str(tmp_path / "in.wav"), str(out), str(capture)]
+        )
+        assert r.exit_code == 0, r.output
+    assert (tmp_path / "cmsis.wav").read_bytes() == (tmp_path / "reference.wav").read_bytes()
+    r = CliRunner().invoke(
+        main, ["emit-cmsis", "--board", "pod", "--out", str(tmp_path / "pedal"), str(capture)]
+    )
+    assert r.exit_code == 0, r.output
+    main_cpp = (tmp_path / "pedal" / "daisy" / "main.cpp").read_text()
+    assert '#include "daisy_pod.h"' in main_cpp and "hw.button1.RisingEdge()" in main_cpp

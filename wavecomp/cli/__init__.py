@@ -46,6 +46,7 @@ def main() -> None:
       wavecomp sim --target rtl tri.wav out.wav --cv e0=1 --cv e1=0   (the FPGA core)
       wavecomp build --target ecp5         a bitstream for the ECPIX-5 + eurorack-pmod
       wavecomp emit-cmsis                  a C++ engine + Daisy Patch firmware project
+      wavecomp emit-cmsis --board pod amp.nam   a NAM capture as a Daisy Pod guitar pedal
       wavecomp train --out runs/mine       train your own (QKeras), with a report
       wavecomp import amp.nam              a Neural Amp Modeler capture -> model + report
       wavecomp sim --target reference guitar.wav out.wav --model amp.nam

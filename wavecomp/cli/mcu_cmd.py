@@ -109,7 +109,7 @@ def emit_cmsis(
     )
     _print_emit(result, net.name)
     fit = estimate(net, numerics=numerics, kernel=kernel, rounding=rounding)
-    console.print(f"Daisy Patch firmware: {fit.verdict}")
+    console.print(f"{BOARDS[board].title} firmware: {fit.verdict}")
 
 
 def _print_emit(result, name: str) -> None:

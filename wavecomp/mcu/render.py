@@ -19,6 +19,7 @@ from wavecomp.ir import ConvLayer, ConvSource, Network, Node
 from wavecomp.mcu import daisy_boards, daisy_fit
 from wavecomp.mcu.daisy_boards import DEFAULT_BOARD
 from wavecomp.mcu.graph_plan import (
+    DTCM_STORE_BUDGET,
     GraphPlan,
     NodePlan,
     describe_sources,
@@ -388,6 +389,8 @@ def render(
         "cycles": daisy_fit.CLOCK_HZ // sample_rate,
         "weight_bytes": summary.weight_bytes,
         "cache_bytes": summary.cache_bytes,
+        "spill_bytes": summary.spill_bytes,
+        "dtcm_store_budget": DTCM_STORE_BUDGET,
         "window_bytes": (2 if numerics == "q12" else 4) * window,
         "dtcm_kib": daisy_fit.MEMORIES["DTCM"] // 1024,
         "libdaisy_flash": daisy_fit.LIBDAISY_PATCH_FLASH,
