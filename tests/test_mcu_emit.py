@@ -366,3 +366,27 @@ def test_cli_emit_cmsis(tmp_path):
     assert "Traceback" not in run.output
     run = runner.invoke(main, ["emit-cmsis", "--help"])
     assert run.exit_code == 0 and "--numerics [q12|f32]" in run.output
+
+
+def test_a_network_too_big_for_the_daisy_is_refused(tmp_path):
+    """A store no Daisy memory holds (a 400,001-column ring): refused before anything is
+    written, the memory named with its shortfall in bytes; f32 also hears that q12 is smaller."""
+    net = one_layer(np.ones((2, 8, 8)), np.zeros(8))
+    net = Network(
+        [
+            Node(
+                "wide",
+                (ConvSource("input", net.nodes[0].sources[0].weights, 400_000),),
+                net.nodes[0].bias,
+            )
+        ],
+        IOSpec.default(8, 8),
+        name="too_big",
+    )
+    for numerics in plan.NUMERICS:
+        with pytest.raises(
+            plan.EmitError, match=r"D2 SRAM needs [\d,]+ B of its .*: [\d,]+ B short"
+        ) as err:
+            emit.emit(net, tmp_path / "out", numerics=numerics)
+        assert ("--numerics q12" in str(err.value)) == (numerics == "f32")
+        assert not (tmp_path / "out").exists()

@@ -176,7 +176,9 @@ class DaisyFit:
         base = f"libDaisy + Patch code {LIBDAISY_PATCH_FLASH:,} B counted"
         if not self.fits:
             problems = [
-                f"{r.memory} needs {r.used:,} B > {_kb(r.capacity)}"
+                f"{r.memory} needs {r.used:,} B of its {_kb(r.capacity)}: "
+                f"{r.used + self.margin - r.capacity:,} B short"
+                + (f" (with the estimate's {self.margin:,} B margin)" if self.margin else "")
                 for r in _over(self.rows, self.margin)
             ]
             problems += [

@@ -29,6 +29,7 @@ from wavecomp.mcu.graph_plan import (
 from wavecomp.mcu.plan import (
     CMSIS_SOURCES,
     GRAPH_KERNEL,
+    EmitError,
     EngineLayer,
     Kernel,
     Numerics,
@@ -314,6 +315,9 @@ def render(
     daisy = daisy_boards.board(board)
     summary = engine_summary(net, numerics, kernel, rounding)
     fit = daisy_fit.estimate(net, numerics=numerics, kernel=kernel, rounding=rounding)
+    if not fit.fits:
+        hint = " (q12 keeps half the state of f32: try --numerics q12)" if numerics == "f32" else ""
+        raise EmitError(f"network {net.name!r} {fit.verdict}{hint}")
     env = folder_templates(firmware_dir() / ENGINE_DIR, firmware_dir() / DAISY_DIR)
     common = {
         "version": wavecomp.__version__,
