@@ -101,12 +101,15 @@ def emit(
     rounding: fixed.Rounding = fixed.DEFAULT_ROUNDING,
     sample_rate: int = 48_000,
     board: str = DEFAULT_BOARD,
+    require_fit: bool = True,
 ) -> EmitResult:
     """Write the engine, the Daisy firmware project for ``board``, README.md and report.md into
     ``out_dir``.
 
     Raises ``EmitError`` for an unknown option or an accumulator bound no kernel can hold,
-    ``BoardError`` for a network the board cannot run (a pedal needs an audio input), and
+    ``BoardError`` for a network the board cannot run (a pedal needs an audio input), an
+    ``EmitError`` for one that fits no Daisy memory (unless ``require_fit`` is False: the host
+    and emulator builds, which only simulate the engine), and
     ``OutputFolderError`` for an ``out_dir`` that cannot be written or holds files wavecomp
     did not write.
     """
@@ -117,6 +120,7 @@ def emit(
         rounding=rounding,
         sample_rate=sample_rate,
         board=board,
+        require_fit=require_fit,
     )
     out = Path(out_dir).absolute()
     with writing_folder(out, writer=WRITER, option="--out") as staging:

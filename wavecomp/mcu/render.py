@@ -309,13 +309,14 @@ def render(
     rounding: fixed.Rounding = fixed.DEFAULT_ROUNDING,
     sample_rate: int = 48_000,
     board: str = DEFAULT_BOARD,
+    require_fit: bool = True,
 ) -> dict[str, bytes]:
     """Every emitted file as bytes, keyed by its path relative to the output folder."""
     check_options(numerics, kernel, rounding, sample_rate)
     daisy = daisy_boards.board(board)
     summary = engine_summary(net, numerics, kernel, rounding)
     fit = daisy_fit.estimate(net, numerics=numerics, kernel=kernel, rounding=rounding)
-    if not fit.fits:
+    if require_fit and not fit.fits:
         hint = " (q12 keeps half the state of f32: try --numerics q12)" if numerics == "f32" else ""
         raise EmitError(f"network {net.name!r} {fit.verdict}{hint}")
     env = folder_templates(firmware_dir() / ENGINE_DIR, firmware_dir() / DAISY_DIR)
