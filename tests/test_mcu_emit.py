@@ -385,7 +385,7 @@ def test_a_network_too_big_for_the_daisy_is_refused(tmp_path):
     )
     for numerics in plan.NUMERICS:
         with pytest.raises(
-            plan.EmitError, match=r"D2 SRAM needs [\d,]+ B of its .*: [\d,]+ B short"
+            plan.EmitError, match=r"SRAM needs [\d,]+ B of its .*: [\d,]+ B short"
         ) as err:
             emit.emit(net, tmp_path / "out", numerics=numerics)
         assert ("--numerics q12" in str(err.value)) == (numerics == "f32")

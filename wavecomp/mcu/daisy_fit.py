@@ -51,10 +51,11 @@ BOOT_SRAM_CODE_LIMIT = 480 * KIB
 PATCH_FIRMWARE_FLASH_DEFAULT_MODEL = 104_604
 DEFAULT_MODEL_ENGINE_FLASH = 4_923
 LIBDAISY_PATCH_FLASH = PATCH_FIRMWARE_FLASH_DEFAULT_MODEL - DEFAULT_MODEL_ENGINE_FLASH
-# libDaisy's static RAM was not measured for the Patch: the bootloader doc's example program
-# shows 7,440 B of .data + .bss and 16 KB of audio DMA buffers (.sram1_bss, D2 SRAM); the
-# Patch adds its 128x64 OLED frame buffer (1,024 B).
-LIBDAISY_PATCH_RAM = 7_440 + 1_024
+# libDaisy's static RAM, measured by linking emitted firmwares against libDaisy 08f2965: the
+# Pod's is 1,560 B of .data + 63,088 B of .bss (37,856 B of it the DaisyPod object), the
+# Seed's 26,944 B. The Patch's was not measured; it holds a DaisySeed and more, so the Pod's
+# figure stands for it too. Plus 16 KB of audio DMA buffers (.sram1_bss, D2 SRAM).
+LIBDAISY_PATCH_RAM = 1_560 + 63_088
 LIBDAISY_DMA = 16 * KIB
 
 # The engine's code besides its weights, per kernel: bytes per unit of each ``code_features``
@@ -284,7 +285,7 @@ def estimate(
         sample = 2 if numerics == "q12" else 4
         caches += sample * max(layer.kernel_size * layer.in_channels for layer in net.layers)
     code = engine_code_bytes(net, numerics, kernel, rounding) + summary.weight_bytes
-    engine = Footprint(code=code, dtcm=caches - summary.spill_bytes, d2=summary.spill_bytes)
+    engine = Footprint(code=code, dtcm=caches - summary.spill_bytes, bss=summary.spill_bytes)
     note = f"estimated from the engine's plan (kept {ESTIMATE_MARGIN:,} B from each limit)"
     return fit(engine, margin=ESTIMATE_MARGIN, notes=(note, "stack not counted"))
 

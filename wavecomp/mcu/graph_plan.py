@@ -37,8 +37,10 @@ GROUP = 4
 """Output channels per pass of the fused kernel (``q12_fused::kGroup``)."""
 DTCM_STORE_BUDGET = 96 * 1024
 """DTCM the tensor stores may take (of 128 KB): the rest is the stack and, under the Daisy
-bootloader's BOOT_SRAM, every .data/.bss of the firmware. Larger nets spill to D2 SRAM."""
-Memory = Literal["DTCM", "D2 SRAM"]
+bootloader's BOOT_SRAM, every .data/.bss of the firmware. Larger nets spill to ordinary .bss:
+AXI SRAM under BOOT_NONE and BOOT_QSPI (measured against libDaisy's linker scripts: D2's
+``.sram1_bss`` is 32 KB under the bootloader layouts, so it cannot take them)."""
+Memory = Literal["DTCM", "AXI SRAM"]
 NARROW_LIMIT = 1 << 31
 INT64_LIMIT = 1 << 62
 
@@ -56,7 +58,7 @@ class TensorStore:
     span: int
     """Columns its readers need, max (K-1)*d + 1; 1 means a plain column."""
     memory: Memory = "DTCM"
-    """Where the Daisy firmware puts it (``place``): zero-wait DTCM, else D2 SRAM."""
+    """Where the Daisy firmware puts it (``place``): zero-wait DTCM, else .bss (AXI SRAM)."""
     lanes: int = 2
     """Channels per 32-bit word: 2 (q12's packed pairs) or 1 (f32's floats)."""
 
@@ -122,8 +124,8 @@ class GraphPlan:
 
     @property
     def spill_bytes(self) -> int:
-        """The stores placed in D2 SRAM."""
-        return sum(s.bytes for s in self.stores.values() if s.memory == "D2 SRAM")
+        """The stores placed outside DTCM (ordinary .bss)."""
+        return sum(s.bytes for s in self.stores.values() if s.memory != "DTCM")
 
     @property
     def weight_bytes(self) -> int:
@@ -263,14 +265,14 @@ def plan_graph(net: Network, rounding: fixed.Rounding, numerics: Numerics = "q12
 
 
 def place(stores: Iterable[TensorStore]) -> dict[str, TensorStore]:
-    """Smallest stores first into DTCM while they fit ``DTCM_STORE_BUDGET``, the rest into D2
-    SRAM: every store is read about K times a sample, so many small ones in DTCM serve the
-    most reads from the fastest memory."""
+    """Smallest stores first into DTCM while they fit ``DTCM_STORE_BUDGET``, the rest into
+    ordinary .bss (AXI SRAM): every store is read about K times a sample, so many small ones
+    in DTCM serve the most reads from the fastest memory."""
     placed, used = {}, 0
     for s in sorted(stores, key=lambda s: (s.bytes, s.symbol)):
         fits = used + s.bytes <= DTCM_STORE_BUDGET
         used += s.bytes if fits else 0
-        placed[s.tensor] = replace(s, memory="DTCM" if fits else "D2 SRAM")
+        placed[s.tensor] = replace(s, memory="DTCM" if fits else "AXI SRAM")
     return placed
 
 

@@ -185,7 +185,7 @@ class EngineSummary:
     cache_bytes: int
     """Every tensor store (the network input's included)."""
     spill_bytes: int = 0
-    """The part of ``cache_bytes`` that does not fit DTCM and lives in D2 SRAM."""
+    """The part of ``cache_bytes`` that does not fit DTCM: ordinary .bss (AXI SRAM)."""
 
     @property
     def macs_per_sample(self) -> int:
