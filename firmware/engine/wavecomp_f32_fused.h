@@ -29,7 +29,8 @@
 #define WAVECOMP_F32_FUSED_H
 
 #include <stdint.h>
-#include <string.h>
+
+#include "wavecomp_store.h"
 
 // The engine's generated node bodies are lambdas: WAVECOMP_F32_LAMBDA_INLINE makes GCC inline
 // them, so a group's four sums stay in registers.
@@ -47,42 +48,11 @@ namespace f32_fused {
 // Output channels per group: four float sums next to the loads fit the FPU's registers.
 constexpr int kGroup = 4;
 
-// A tensor read with a delay: span columns of kChannels floats, each stored twice.
+// Tensor stores of float32 channels (wavecomp_store.h).
 template <int kSpan, int kChannels>
-struct Ring {
-  static_assert(kSpan > 1, "a tensor read only at delay 0 is a Column");
-  static constexpr int kCopy = kSpan * kChannels;  // distance to a column's second copy
-
-  alignas(8) float data[2 * kSpan * kChannels];
-  uint32_t pos;  // row of the newest column; older columns follow at higher rows
-
-  void reset() {
-    memset(data, 0, sizeof data);
-    pos = 0;
-  }
-  // Make room for a new column and return its (first) row; the writer fills both copies.
-  float* push() {
-    if constexpr ((kSpan & (kSpan - 1)) == 0) {
-      pos = (pos - 1u) & (kSpan - 1u);
-    } else {
-      pos = pos == 0 ? kSpan - 1u : pos - 1u;
-    }
-    return data + pos * kChannels;
-  }
-  const float* newest() const { return data + pos * kChannels; }
-};
-
-// A tensor read only at delay 0: this sample's column.
+using Ring = store::Ring<float, kSpan, kChannels>;
 template <int kChannels>
-struct Column {
-  static constexpr int kCopy = 0;
-
-  alignas(8) float data[kChannels];
-
-  void reset() { memset(data, 0, sizeof data); }
-  float* push() { return data; }
-  const float* newest() const { return data; }
-};
+using Column = store::Column<float, kChannels>;
 
 // ---- where a node's outputs go -------------------------------------------------------------
 // Into a tensor's new column (both copies when it is a ring).

@@ -16,9 +16,9 @@
 // - GCC forms neither that LDM nor the activations' LDRD from C loads (it splits 64-bit
 //   loads into two LDRs), and has no builtin for PKHBT: those three are one-line asm helpers
 //   on Arm, plain C elsewhere. Everything else is C with intrinsics.
-// - A tensor read with a delay keeps a ring of span = (K-1)*d + 1 columns, each stored twice
-//   (rows s and s + span) with time running towards higher rows, so all K taps of a sample
-//   sit at compile-time offsets from the newest row: no masking or wrap in the inner loops.
+// - A tensor read with a delay keeps a ring of span = (K-1)*d + 1 columns, each stored twice,
+//   so all K taps of a sample sit at compile-time offsets from the newest row
+//   (wavecomp_store.h): no masking or wrap in the inner loops.
 // - Accumulators are int32. Where the static bound (fixed.node_accumulator_bound) is below
 //   2^31 that is proved exact ("narrow"). Above it ("checked"), the group runs in int32 all
 //   the same and the Cortex-M7's sticky Q flag, which SMLAD sets when its exact sum leaves
@@ -38,11 +38,11 @@
 #define WAVECOMP_Q12_FUSED_H
 
 #include <stdint.h>
-#include <string.h>
 
 #include <type_traits>
 
 #include "cmsis_compiler.h"
+#include "wavecomp_store.h"
 
 #if defined(__GNUC__) && defined(__ARM_FEATURE_DSP) && (__ARM_FEATURE_DSP == 1)
 #include <arm_acle.h>
@@ -75,42 +75,11 @@ enum class AccWidth {
 // the loads.
 constexpr int kGroup = 4;
 
-// A tensor read with a delay: span columns of kWords packed channel pairs, each stored twice.
+// Tensor stores of packed channel pairs (wavecomp_store.h).
 template <int kSpan, int kWords>
-struct Ring {
-  static_assert(kSpan > 1, "a tensor read only at delay 0 is a Column");
-  static constexpr int kCopyWords = kSpan * kWords;  // distance to a column's second copy
-
-  alignas(8) uint32_t data[2 * kSpan * kWords];
-  uint32_t pos;  // row of the newest column; older columns follow at higher rows
-
-  void reset() {
-    memset(data, 0, sizeof data);
-    pos = 0;
-  }
-  // Make room for a new column and return its (first) row; the writer fills both copies.
-  uint32_t* push() {
-    if constexpr ((kSpan & (kSpan - 1)) == 0) {
-      pos = (pos - 1u) & (kSpan - 1u);
-    } else {
-      pos = pos == 0 ? kSpan - 1u : pos - 1u;
-    }
-    return data + pos * kWords;
-  }
-  const uint32_t* newest() const { return data + pos * kWords; }
-};
-
-// A tensor read only at delay 0 (or only an output): this sample's column.
+using Ring = store::Ring<uint32_t, kSpan, kWords>;
 template <int kWords>
-struct Column {
-  static constexpr int kCopyWords = 0;
-
-  alignas(8) uint32_t data[kWords];
-
-  void reset() { memset(data, 0, sizeof data); }
-  uint32_t* push() { return data; }
-  const uint32_t* newest() const { return data; }
-};
+using Column = store::Column<uint32_t, kWords>;
 
 // ---- the DSP instructions ------------------------------------------------------------------
 #if !WAVECOMP_ACLE
@@ -272,18 +241,18 @@ __STATIC_FORCEINLINE void load_activations(const uint32_t* p, uint32_t (&x)[2]) 
 
 // ---- where a node's outputs go -------------------------------------------------------------
 // Into a tensor's new column (both copies when it is a ring).
-template <int kCopyWords>
+template <int kCopy>
 struct ColumnSink {
   uint32_t* row;
   WAVECOMP_INLINE void pair(int word, int32_t y0, int32_t y1) {
     const uint32_t packed = pack_pair(y0, y1);
     row[word] = packed;
-    if constexpr (kCopyWords > 0) row[word + kCopyWords] = packed;
+    if constexpr (kCopy > 0) row[word + kCopy] = packed;
   }
   WAVECOMP_INLINE void single(int word, int32_t y0) {  // last channel of an odd count
     const uint32_t packed = (uint32_t)y0 & 0xFFFFu;     // the pad lane stays 0
     row[word] = packed;
-    if constexpr (kCopyWords > 0) row[word + kCopyWords] = packed;
+    if constexpr (kCopy > 0) row[word + kCopy] = packed;
   }
 };
 
@@ -308,9 +277,9 @@ struct PreactSink {
 };
 
 // Copy the network's input samples into the input tensor's new column (both copies).
-template <int kChannels, int kCopyWords>
+template <int kChannels, int kCopy>
 __STATIC_FORCEINLINE void write_input(const int16_t* in, uint32_t* row) {
-  ColumnSink<kCopyWords> sink{row};
+  ColumnSink<kCopy> sink{row};
   for (int i = 0; i < kChannels / 2; ++i) sink.pair(i, in[2 * i], in[2 * i + 1]);
   if (kChannels % 2) sink.single(kChannels / 2, in[kChannels - 1]);
 }

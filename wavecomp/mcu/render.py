@@ -46,9 +46,9 @@ ARM_DEFINES = ("ARM_MATH_CM7", "ARM_MATH_LOOPUNROLL")
 """CMSIS-DSP configuration for the Cortex-M7 (without LOOPUNROLL it falls back to scalar loops)."""
 
 KERNEL_HEADERS: dict[tuple[str, str], tuple[str, ...]] = {
-    ("q12", "fused"): ("wavecomp_q12_fused.h",),
+    ("q12", "fused"): ("wavecomp_q12_fused.h", "wavecomp_store.h"),
     ("q12", "cmsis"): ("wavecomp_q12_cmsis.h", "wavecomp_window.h"),
-    ("f32", "fused"): ("wavecomp_f32_fused.h",),
+    ("f32", "fused"): ("wavecomp_f32_fused.h", "wavecomp_store.h"),
     ("f32", "cmsis"): ("wavecomp_f32_cmsis.h", "wavecomp_window.h"),
 }
 WEIGHT_TYPES = {
