@@ -39,14 +39,7 @@ FBIPMAX = 0.999985
 CODEC_FULL_SCALE_V = 10.0
 RAW_PER_MV = 4 / 2**2
 
-DAISY_PATCH_STUB = """\
-// Test stub: the slice of libDaisy's API the emitted main.cpp uses (signatures as libDaisy's).
-#pragma once
-#include <stddef.h>
-#include <stdint.h>
-namespace daisy {
-struct FontDef { uint8_t FontWidth; uint8_t FontHeight; const uint16_t* data; };
-extern FontDef Font_7x10;
+AUDIO_STUB = """\
 struct SaiHandle {
   struct Config {
     enum class SampleRate { SAI_8KHZ, SAI_16KHZ, SAI_32KHZ, SAI_48KHZ, SAI_96KHZ };
@@ -58,6 +51,20 @@ class AudioHandle {
   typedef float** OutputBuffer;
   typedef void (*AudioCallback)(InputBuffer in, OutputBuffer out, size_t size);
 };
+"""
+"""libDaisy's audio types (src/per/sai.h, src/hid/audio.h), shared by the board stubs."""
+DAISY_PATCH_STUB = (
+    """\
+// Test stub: the slice of libDaisy's API the emitted main.cpp uses (signatures as libDaisy's).
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+namespace daisy {
+struct FontDef { uint8_t FontWidth; uint8_t FontHeight; const uint16_t* data; };
+extern FontDef Font_7x10;
+"""
+    + AUDIO_STUB
+    + """\
 struct OledDisplayStub {
   void Fill(bool on);
   void SetCursor(uint16_t x, uint16_t y);
@@ -81,6 +88,7 @@ class DaisyPatch {
 };
 }  // namespace daisy
 """
+)
 CPU_LOAD_STUB = """\
 #pragma once
 namespace daisy {

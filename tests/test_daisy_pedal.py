@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from test_daisy_firmware import (
     ARM_FLAGS,
+    AUDIO_STUB,
     CPU_LOAD_STUB,
     STUB_ENGINE_CPP,
     compile_arm,
@@ -31,24 +32,17 @@ from wavecomp.mcu import daisy_boards, emit, plan
 
 PEDALS = ("pod", "seed")
 
-PEDAL_STUB = """\
+PEDAL_STUB = (
+    """\
 // Test stub: the slice of libDaisy's API the emitted pedal main.cpp uses.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 namespace daisy {
-struct SaiHandle {
-  struct Config {
-    enum class SampleRate { SAI_8KHZ, SAI_16KHZ, SAI_32KHZ, SAI_48KHZ, SAI_96KHZ };
-  };
-};
-class AudioHandle {
- public:
-  typedef const float* const* InputBuffer;
-  typedef float** OutputBuffer;
-  typedef void (*AudioCallback)(InputBuffer in, OutputBuffer out, size_t size);
-};
+"""
+    + AUDIO_STUB
+    + """\
 struct Pin { int port; int pin; };
 namespace seed {
 constexpr Pin D7 = {2, 10};
@@ -109,6 +103,7 @@ class DaisyPod {
 };
 }  // namespace daisy
 """
+)
 # Runs main() on the host. The first DelayMs plays two blocks through the callback (stdin:
 # one input sample and one scripted engine output per line), the bypass switch pressed
 # between them, printing "net <engine input> <out 0> <out 1>" and then "dry <in> <out 0>
