@@ -11,8 +11,9 @@ the rate needs.
 nam table (fpga_nam.md/.json): the default model and Neural Amp Modeler A1-standard, A1-lite,
 A1-nano, A2-Full and A2-Lite shapes (seeded weights of a trained capture's scale) on the 25F,
 45F and 85F at 48 kHz, each at the core clock ``--core-clock auto`` takes (the slowest that
-uses at most 75% of the part). A row that does not fit says which resource is short. A run
-of some models or parts replaces their rows and keeps the others (``--fresh``: only these).
+uses at most 75% of the smallest part with that room, so bigger parts get the same core). A
+row that does not fit says which resource is short. A run of some models or parts replaces
+their rows and keeps the others (``--fresh``: only these).
 
 Every fitting (model, budget) is scheduled for the fewest multipliers, then synthesised and
 placed-and-routed once (core only, in wc_synth_harness; yowasp-nextpnr is single-threaded: the
@@ -273,7 +274,8 @@ def markdown_nam(rows: list[dict], speed: int) -> str:
         f"# NAM-size graph cores at 48 kHz on the 25F, 45F and 85F (speed {speed}), core only",
         "",
         "Each model at the core clock `--core-clock auto` takes (M x 256 fs: the slowest "
-        "that uses at most 75% of the part's multipliers and block RAM). "
+        "that uses at most 75% of the multipliers and block RAM of the smallest part with that "
+        "room, so a bigger part gets the same core, not a wider array). "
         "MULT18X18D: after place-and-route (the MAC array's G x Q plus the activation unit's). "
         "DP16KD: after synthesis (the schedule's estimate in brackets); efficiency = DP16KD x "
         "16 kbit / (cache + weight bits). LUT-RAM: TRELLIS_DPR16X4 (16 x 4 bits each) after "

@@ -295,7 +295,8 @@ def test_block_ram_budget_names_the_shortfall_and_what_fits() -> None:
 def test_auto_clock_takes_the_slowest_roomy_clock() -> None:
     """The default model fits every part at 256 cycles/sample. A 6,144-MAC chain on the 25F
     needs >= 24 of its 28 multipliers at 256 cycles (more than 3/4 of them), so auto takes
-    2 x 256 fs, where about half do."""
+    2 x 256 fs, where about half do; the 85F, which could afford the 1x array, gets the same
+    2x core."""
     net = wavecomp.load()
     assert [sch.auto_clock(net, part)[0] for part in ("25F", "45F", "85F")] == [1, 1, 1]
     busy = conv_net([(4, 4, 16, 16)] * 6, name="busy")
@@ -303,5 +304,7 @@ def test_auto_clock_takes_the_slowest_roomy_clock() -> None:
     multiple, s = sch.auto_clock(busy, "25F")
     assert multiple == 2 and s.budget.cycles_per_sample == 512
     assert 12 <= s.multipliers <= 0.75 * 28
+    big_multiple, big = sch.auto_clock(busy, "85F")
+    assert (big_multiple, big.g, big.q) == (2, s.g, s.q), "a bigger part gets the same core"
     with pytest.raises(sch.ScheduleError, match="block RAMs"):
         sch.auto_clock(long_dilation_net(), "25F")

@@ -323,37 +323,49 @@ def schedule(
 
 
 AUTO_CLOCK_HEADROOM = 0.75
-"""``--core-clock auto`` prefers a clock at which the core takes at most this share of the
+"""``--core-clock auto`` prefers a clock at which the core takes at most this share of a
 part's multipliers and block RAM: place-and-route on a nearly full part is slow and fragile,
 the board top needs some too, and a faster clock with a smaller array usually packs memory
 better (NAM A1-standard on the 45F: 4 x 256 fs, not 2 x)."""
 
 
+def _roomy(sched: Schedule, part: str) -> bool:
+    """Whether ``sched`` stays within AUTO_CLOCK_HEADROOM of ``part``'s multipliers and RAM."""
+    spec = targets.ECP5_PARTS[part]
+    return (
+        sched.multipliers <= AUTO_CLOCK_HEADROOM * spec.mult18
+        and sched.block_ram_estimate() <= AUTO_CLOCK_HEADROOM * spec.dp16kd
+    )
+
+
 def auto_clock(
     net: Network, part: str, multiples: tuple[int, ...] = targets.CLOCK_MULTIPLES
 ) -> tuple[int, Schedule]:
-    """The core clock multiple M (M x 256 fs) for ``net`` on ``part``, and its schedule: the
-    slowest that fits within AUTO_CLOCK_HEADROOM of the part, else the slowest that fits at
-    all. ScheduleError with the fastest clock's reason when none fits."""
-    chosen: list[tuple[int, Schedule]] = []
+    """The core clock multiple M (M x 256 fs) for ``net`` on ``part``, and its schedule.
+
+    The clock is the one the smallest ECP5 part with room would take: the slowest at which
+    the core stays within AUTO_CLOCK_HEADROOM of that part. A bigger part therefore gets the
+    same core, not a wider array at a slower clock: the sample rate is fixed, so the wider
+    array buys nothing but costs LUTs and place-and-route time (NAM A1-lite on the 85F at
+    1 x 256 fs was a 6 x 12 array at 34% MAC-slot use; at 2 x it is 3 x 6 at 67%, as on the
+    25F). With no room anywhere, the slowest clock that fits ``part`` at all. ScheduleError
+    with the fastest clock's reason when none fits."""
+    fitting: list[tuple[int, Schedule]] = []
     last: ScheduleError | None = None
-    mult18, dp16kd = targets.ECP5_PARTS[part].mult18, targets.ECP5_PARTS[part].dp16kd
+    mult18 = targets.ECP5_PARTS[part].mult18
     for multiple in multiples:
         budget = Budget(targets.EUROPMOD_CYCLES_PER_SAMPLE * multiple, mult18, part)
         try:
-            sched = schedule(net, budget)
+            fitting.append((multiple, schedule(net, budget)))
         except ScheduleError as err:
             last = err
-            continue
-        roomy = (
-            sched.multipliers <= AUTO_CLOCK_HEADROOM * mult18
-            and sched.block_ram_estimate() <= AUTO_CLOCK_HEADROOM * dp16kd
-        )
-        if roomy:
-            return multiple, sched
-        chosen.append((multiple, sched))
-    if chosen:
-        return chosen[0]
+    sizes = list(targets.ECP5_PARTS)
+    for reference in sizes[: sizes.index(part) + 1]:
+        for multiple, sched in fitting:
+            if _roomy(sched, reference):
+                return multiple, sched
+    if fitting:
+        return fitting[0]
     assert last is not None
     tried = f" (tried core clocks {', '.join(f'{m} x 256 fs' for m in multiples)})"
     if isinstance(last, BlockRamShortError):

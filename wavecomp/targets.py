@@ -21,7 +21,7 @@ class Ecp5Part:
     dp16kd: int
 
 
-ECP5_PARTS: dict[str, Ecp5Part] = {
+ECP5_PARTS: dict[str, Ecp5Part] = {  # smallest first (schedule.auto_clock relies on it)
     "25F": Ecp5Part("LFE5U-25F", 24_000, 28, 56),
     "45F": Ecp5Part("LFE5U-45F", 44_000, 72, 108),
     "85F": Ecp5Part("LFE5U-85F", 84_000, 156, 208),

@@ -46,8 +46,9 @@ if TYPE_CHECKING:  # the build modules pull in Amaranth: import them only when b
     default="auto",
     help="Core clock as a multiple of 256 x rate: M gives the network M x 256 cycles per "
     "sample, so it needs fewer multipliers, at an M x clock (check the timing). auto: the "
-    "smallest M at which the model fits the board using at most 75% of its multipliers and "
-    "block RAM (else the smallest at which it fits): 1 for the default model, 4 for NAM "
+    "smallest M at which the model uses at most 75% of the multipliers and block RAM of the "
+    "smallest ECP5 part with that room, so a bigger board gets the same core rather than a "
+    "wider array (else the smallest M that fits at all): 1 for the default model, 4 for NAM "
     "A1-standard at 48 kHz.",
 )
 @out_option(
