@@ -50,6 +50,7 @@ from wavecomp.reference.float_ref import run_f32
 from wavecomp.stimulus import random_inputs
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+import mcu_floor
 from netgen import nam_network, nam_stream, preset_network
 
 CLOCK_HZ = 480e6
@@ -377,9 +378,13 @@ def goals(rows: list[dict]) -> list[str]:
         if per_mac is not None:
             ok = ok and r["instructions_per_mac"] <= per_mac
             target += f" (≤ {per_mac:.2f}/MAC)"
+        net = nam_network(key, ROUNDING, seed=NAM_WEIGHT_SEED)
+        per_sample_floor, block_floor = mcu_floor.floor(net).total, mcu_floor.floor(net, True).total
         lines.append(
             f"- {r['model']} {target}: **{_met(ok)}** ({r['instructions_per_sample']:,.0f}, "
-            f"{r['instructions_per_mac']:.2f}/MAC)"
+            f"{r['instructions_per_mac']:.2f}/MAC; the floor of any exact engine, "
+            f"`bench/mcu_floor.py`: ≥ {per_sample_floor:,.0f} one sample at a time, "
+            f"≥ {block_floor:,.0f} in blocks of samples, before any bias, address or loop work)"
         )
     nam = [r for r in rows if r["kind"] == "nam" and r["numerics"] == "q12"]
     if nam:
