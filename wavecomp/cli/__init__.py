@@ -12,6 +12,7 @@ import sys
 import click
 
 import wavecomp
+from wavecomp.cli.amaranth_cmd import emit_amaranth
 from wavecomp.cli.build_cmd import build
 from wavecomp.cli.demo_cmd import demo
 from wavecomp.cli.import_cmd import import_capture
@@ -47,6 +48,7 @@ def main() -> None:
       wavecomp build --target ecp5         a bitstream for the ECPIX-5 + eurorack-pmod
       wavecomp emit-cmsis                  a C++ engine + Daisy Patch firmware project
       wavecomp emit-cmsis --board pod amp.nam   a NAM capture as a Daisy Pod guitar pedal
+      wavecomp emit-amaranth               an Amaranth stream component (Tiliqua)
       wavecomp train --out runs/mine       train your own (QKeras), with a report
       wavecomp import amp.nam              a Neural Amp Modeler capture -> model + report
       wavecomp sim --target reference guitar.wav out.wav --model amp.nam
@@ -54,7 +56,17 @@ def main() -> None:
     """
 
 
-for _command in (inspect, sim, tone, build, emit_cmsis, train, import_capture, demo):
+for _command in (
+    inspect,
+    sim,
+    tone,
+    build,
+    emit_cmsis,
+    emit_amaranth,
+    train,
+    import_capture,
+    demo,
+):
     main.add_command(_command)
 
 if __name__ == "__main__":

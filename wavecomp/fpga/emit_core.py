@@ -102,7 +102,7 @@ def _jack_rows(
     ]
 
 
-def _io_rows(net: Network) -> list[Row]:
+def io_rows(net: Network) -> list[Row]:
     """(jack, direction, network channel, scaling) for the README's I/O table."""
     io = net.io
     inputs = {ch.jack: f"`{ch.name}` ({ch.kind})" for ch in io.inputs if ch.jack is not None}
@@ -152,7 +152,7 @@ def readme_text(
         block_rams=sched.block_ram_estimate(),
         parts_that_fit=_parts_that_fit(sched.multipliers),
         trained=f"{net.io.sample_rate} Hz" if net.io.sample_rate else "not recorded",
-        io_rows=_io_rows(net),
+        io_rows=io_rows(net),
         rate_hz=rate_hz,
         clock_mhz=rate_hz * cps / 1e6,
         upstream=UPSTREAM_REPO,
