@@ -334,6 +334,29 @@ def test_emit_refuses_what_it_must_not_write(tmp_path: Path) -> None:
     assert not (tmp_path / "my-core").exists() and not (tmp_path / "small").exists()
 
 
+TILIQUA_STUB = """
+from amaranth.hdl import ShapeCastable, signed
+
+
+class SQ(ShapeCastable):
+    # A stand-in for Tiliqua's fixed.SQ(1, 15): a shape-castable 16-bit sample type, so the
+    # test sees the component take Tiliqua's ASQ and connect to streams typed with it.
+    def as_shape(self):
+        return signed(16)
+
+    def __call__(self, target):
+        return target
+
+    def const(self, init):
+        return 0 if init is None else init
+
+    def from_bits(self, raw):
+        return raw
+
+
+ASQ = SQ()
+"""
+
 FRESH_PROJECT = """
 import importlib.abc, json, sys
 
@@ -345,23 +368,30 @@ class NoWavecomp(importlib.abc.MetaPathFinder):
 sys.meta_path.insert(0, NoWavecomp())
 
 from amaranth.back import verilog
-from amaranth.hdl import Fragment, Module, signed
+from amaranth.hdl import Fragment, Module
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from tiliqua.dsp import ASQ
 from wavecomp_core import LATENCY, WavecompCore
 
-FRAME = data.ArrayLayout(signed(16), 4)
+class CoreTop(wiring.Component):
+    # Tiliqua's form: CORES maps a name to (touch, class); the class is built with no
+    # arguments, given an audio_clock, and its streams are connected to the codec's.
+    adc: In(stream.Signature(data.ArrayLayout(ASQ, 4)))
+    dac: Out(stream.Signature(data.ArrayLayout(ASQ, 4)))
 
-class Top(wiring.Component):
-    adc: In(stream.Signature(FRAME))
-    dac: Out(stream.Signature(FRAME))
+    def __init__(self, cores, name):
+        touch, cls = cores[name]
+        self.core = cls()
+        self.core.audio_clock = "set by Tiliqua's CoreTop"
+        super().__init__()
 
     def elaborate(self, platform):
         m = Module()
-        m.submodules.net = net = WavecompCore()
-        wiring.connect(m, wiring.flipped(self.adc), net.i)
-        wiring.connect(m, net.o, wiring.flipped(self.dac))
+        m.submodules.core = self.core
+        wiring.connect(m, wiring.flipped(self.adc), self.core.i)
+        wiring.connect(m, self.core.o, wiring.flipped(self.dac))
         return m
 
 class Platform:  # just enough to see what the component adds
@@ -370,16 +400,15 @@ class Platform:  # just enough to see what the component adds
     def add_file(self, name, text):
         self.files[name] = text
 
-CORES = {"wavecomp_core": (False, WavecompCore)}  # Tiliqua's form: built with no arguments
-touch, cls = CORES["wavecomp_core"]
-core = cls()
-core.audio_clock = "set by Tiliqua's CoreTop"
+top = CoreTop({"wavecomp_core": (False, WavecompCore)}, "wavecomp_core")
 platform = Platform()
-Fragment.get(core, platform)
-text = verilog.convert(Top(), name="fresh_top")
+Fragment.get(top, platform)
+text = verilog.convert(CoreTop({"wavecomp_core": (False, WavecompCore)}, "wavecomp_core"),
+                       name="fresh_top")
 print(json.dumps({
     "files": sorted(platform.files),
     "verilog_has_core": "wavecomp_core" in text,
+    "lane_shape_is_asq": WavecompCore().i.payload.shape().elem_shape is ASQ,
     "latency": LATENCY,
     "wavecomp_loaded": any(m.split(".")[0] == "wavecomp" for m in sys.modules),
 }))
@@ -388,10 +417,14 @@ print(json.dumps({
 
 def test_emitted_package_elaborates_in_a_fresh_project(tmp_path: Path, sim_env: None) -> None:
     """A project outside the checkout, where importing wavecomp fails: the package alone
-    elaborates (Tiliqua's no-argument form included) and converts to Verilog."""
+    elaborates the way Tiliqua's CoreTop builds a core (no arguments, streams typed with a
+    stand-in for Tiliqua's ASQ, joined by wiring.connect) and converts to Verilog."""
     project = tmp_path / "fresh"
     package = emit_default(project / "wavecomp_core")
     (project / "top.py").write_text(FRESH_PROJECT)
+    (project / "tiliqua" / "dsp").mkdir(parents=True)
+    (project / "tiliqua" / "__init__.py").write_text("")
+    (project / "tiliqua" / "dsp" / "__init__.py").write_text(TILIQUA_STUB)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     run = subprocess.run(
         [sys.executable, "top.py"], cwd=project, env=env, capture_output=True, text=True
@@ -401,6 +434,7 @@ def test_emitted_package_elaborates_in_a_fresh_project(tmp_path: Path, sim_env: 
     expected = sorted(p.name for p in package.iterdir() if p.suffix in (".sv", ".hex"))
     assert report["files"] == expected
     assert report["verilog_has_core"] and not report["wavecomp_loaded"]
+    assert report["lane_shape_is_asq"]
     net = wavecomp.load()
     assert (
         report["latency"] == schedule_core(net, 1250, "25F", fixed.DEFAULT_ROUNDING).latency_samples
