@@ -38,7 +38,7 @@ from wavecomp.amaranth.network_core import core_sources, schedule_core
 from wavecomp.amaranth.stream_core import QUEUE_DEPTH
 from wavecomp.cli import main
 from wavecomp.errors import WavecompError
-from wavecomp.ir import Network
+from wavecomp.ir import ConvLayer, IOSpec, Network
 from wavecomp.output_dir import OutputFolderError
 from wavecomp.sim import network_inputs
 from wavecomp.tools import require_tool
@@ -227,6 +227,22 @@ def test_no_fit_names_the_fixes() -> None:
         NetworkCore(wavecomp.load(), cycles_per_sample=40)
     message = str(info.value)
     assert "Raise cycles_per_sample" in message and "part=" in message
+
+
+def test_short_of_block_ram_names_the_part_not_the_clock() -> None:
+    """Caches beyond the 25F's block RAM: a faster clock would not help, so the error says
+    which part would, and does not suggest build's --core-clock."""
+    layer = netgen.random_layer_weights(np.random.default_rng(1), 3, 16, 16)
+    net = Network(
+        [ConvLayer(f"l{i}", *layer, dilation=512) for i in range(8)],
+        IOSpec.default(16, 16),
+        name="long",
+    )
+    with pytest.raises(NetworkCoreError) as info:
+        NetworkCore(net)
+    message = str(info.value)
+    assert "LFE5U-25F has 56" in message and "pass part= a bigger part" in message
+    assert "--core-clock" not in message and "Raise cycles_per_sample" not in message
 
 
 def test_elaborate_adds_every_file_to_the_platform() -> None:

@@ -397,8 +397,7 @@ def _explain_memory(sched: Schedule) -> str:
         f"{targets.ECP5_PARTS[budget.part].name} has {budget.block_rams}: "
         f"{need - budget.block_rams} short. Options: {options}; or a smaller model (fewer "
         f"channels or shorter dilations: the activation caches hold "
-        f"{memories.cache_bits(sched) / 1024:,.0f} kbit). A higher --core-clock does not "
-        "shrink the caches."
+        f"{memories.cache_bits(sched) / 1024:,.0f} kbit)."
     )
 
 

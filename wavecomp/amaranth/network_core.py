@@ -14,6 +14,7 @@ from wavecomp import fixed, targets
 from wavecomp import schedule as sch
 from wavecomp.amaranth.stream_core import HANDSHAKE_CLOCKS, StreamCore
 from wavecomp.errors import WavecompError
+from wavecomp.fpga.build_steps import schedule_advice
 from wavecomp.ir import Network
 from wavecomp.rtl.generate import copy_library, generate
 
@@ -68,12 +69,22 @@ def schedule_core(
     try:
         return sch.schedule(net, budget, rounding=rounding)
     except sch.ScheduleError as e:
-        bigger = [p for p in targets.ECP5_PARTS if p != part]
+        bigger = ", ".join(p for p in targets.ECP5_PARTS if p != part)
+        if isinstance(e, sch.BlockRamShortError):
+            fix = (
+                f"pass part= a bigger part ({bigger}; emit-amaranth --part; Tiliqua R2 has the "
+                "45F) or use a smaller model: cycles_per_sample does not shrink the caches"
+            )
+        else:
+            fix = (
+                "Raise cycles_per_sample (with a faster core clock: domain=...) or pass part= "
+                f"a bigger part ({bigger})"
+            )
         raise NetworkCoreError(
             f"network {net.name!r} does not fit cycles_per_sample={cycles_per_sample} "
             f"({budget.cycles_per_sample} for the network after the {HANDSHAKE_CLOCKS}-clock "
-            f"handshake) on an ECP5 {part}: {e}. Raise cycles_per_sample (with a faster core "
-            f"clock: domain=...) or pass part= a bigger part ({', '.join(bigger)})"
+            f"handshake) on an ECP5 {part}: {schedule_advice(net, e, build_options=False)} "
+            f"To fit: {fix}."
         ) from e
 
 

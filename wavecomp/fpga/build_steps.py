@@ -142,10 +142,13 @@ def schedule_failed(net: Network, exc: sch.ScheduleError) -> BuildError:
     return BuildError("schedule", schedule_advice(net, exc))
 
 
-def schedule_advice(net: Network, exc: sch.ScheduleError) -> str:
+def schedule_advice(net: Network, exc: sch.ScheduleError, *, build_options: bool = True) -> str:
     """Why ``net`` does not fit and what would. A NAM capture short of block RAM also gets the
-    NAM architectures that fit the part: the user can retrain the capture at one of those sizes."""
+    NAM architectures that fit the part: the user can retrain the capture at one of those sizes.
+    ``build_options`` False leaves out what only ``build``'s options could change."""
     message = str(exc)
+    if isinstance(exc, sch.BlockRamShortError) and build_options:
+        message += " A higher --core-clock does not shrink the caches."
     if isinstance(exc, sch.BlockRamShortError) and "nam_import" in net.metadata:
         fitting = nam_presets_that_fit(exc.part, below_macs=net.macs_per_sample)
         if fitting:
