@@ -390,3 +390,20 @@ def test_a_network_too_big_for_the_daisy_is_refused(tmp_path):
             emit.emit(net, tmp_path / "out", numerics=numerics)
         assert ("--numerics q12" in str(err.value)) == (numerics == "f32")
         assert not (tmp_path / "out").exists()
+
+
+def test_an_engine_beyond_the_instruction_cache_is_flagged() -> None:
+    """The fused engine is straight-line code run once per sample: QEMU's instruction count
+    does not see the fetches once it outgrows the M7's 16 KB instruction cache, and under
+    BOOT_QSPI the code runs from QSPI flash. The fit says so; a small engine hears nothing."""
+    from netgen import nam_network
+
+    from wavecomp.mcu import daisy_fit
+
+    small = daisy_fit.estimate(wavecomp.load())
+    assert not any("instruction cache" in note for note in small.notes)
+    big = daisy_fit.estimate(nam_network("a2_full", "half_up", seed=3))
+    assert big.app_type == "BOOT_QSPI"
+    warning = next(note for note in big.notes if "instruction cache" in note)
+    assert "QSPI flash" in warning and "not to run in real time" in warning
+    assert warning in big.verdict

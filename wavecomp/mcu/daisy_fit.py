@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from wavecomp import fixed
@@ -86,6 +86,10 @@ CODE_BYTES: dict[tuple[str, str], dict[str, float]] = {
     ("f32", "cmsis"): {"fixed": 734, "nodes": 88, "pair_taps": 1.4},
 }
 ESTIMATE_MARGIN = 3 * KIB
+ICACHE_BYTES = 16 * KIB
+"""The STM32H750's instruction cache. The fused engine is straight-line code run once per
+sample, so code beyond this is fetched from memory every sample; QEMU's instruction counts
+(and the load estimates built on them) do not see that."""
 
 
 @dataclass(frozen=True)
@@ -284,10 +288,29 @@ def estimate(
     if kernel == "cmsis":
         sample = 2 if numerics == "q12" else 4
         caches += sample * max(layer.kernel_size * layer.in_channels for layer in net.layers)
-    code = engine_code_bytes(net, numerics, kernel, rounding) + summary.weight_bytes
+    instructions = engine_code_bytes(net, numerics, kernel, rounding)
+    code = instructions + summary.weight_bytes
     engine = Footprint(code=code, dtcm=caches - summary.spill_bytes, bss=summary.spill_bytes)
     note = f"estimated from the engine's plan (kept {ESTIMATE_MARGIN:,} B from each limit)"
-    return fit(engine, margin=ESTIMATE_MARGIN, notes=(note, "stack not counted"))
+    result = fit(engine, margin=ESTIMATE_MARGIN, notes=(note, "stack not counted"))
+    if instructions <= ICACHE_BYTES:
+        return result
+    return replace(result, notes=(*result.notes, fetch_warning(instructions, result.app_type)))
+
+
+def fetch_warning(code_bytes: int, app_type: str) -> str:
+    """What an engine bigger than the instruction cache costs on hardware (not measured here)."""
+    where = (
+        "executes from the QSPI flash, which is far slower than the instruction count "
+        "suggests: expect it not to run in real time"
+        if app_type == "BOOT_QSPI"
+        else "is fetched from memory every sample, on top of the instruction count"
+    )
+    return (
+        f"speed: the engine's code (about {_kb(code_bytes)}, run once per sample) is larger "
+        f"than the Cortex-M7's {_kb(ICACHE_BYTES)} instruction cache, so under "
+        f"APP_TYPE={app_type} it {where} (untested on a Daisy)"
+    )
 
 
 # ---- sizes of a Cortex-M7 build (m7_build), attributed with the link map -------------------
