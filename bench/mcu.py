@@ -411,9 +411,9 @@ def markdown(rows: list[dict], profiles: list[dict], nam_samples: int) -> str:
         "at 96 kHz, and every instruction fetched without a stall: the fused engine is "
         "straight-line code run once per sample, so an engine beyond the Cortex-M7's 16 KB "
         "instruction cache (every NAM engine but A1-nano q12; A1-feather q12 just) fetches "
-        "its code every sample, and under APP_TYPE=BOOT_QSPI from QSPI flash; that cost is not in these "
-        "figures (the Daisy fit prints a speed note for it). Flash = code + constants "
-        "(weights) + initialised data; RAM = data + bss "
+        "its code every sample, and under APP_TYPE=BOOT_QSPI from QSPI flash; that cost is "
+        "not in these figures (the Daisy fit prints a speed note for it). Flash = code + "
+        "constants (weights) + initialised data; RAM = data + bss "
         "(activation caches); both exclude the harness. Firmware = the Daisy Patch firmware's "
         "flash with libDaisy and the Patch code counted (`daisy_fit.measured`). Stack is the "
         "measured high-water mark (harness main + engine).",
