@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from wavecomp import fixed, targets
-from wavecomp.cli.common import choice_option, console, load_model, out_option
+from wavecomp import targets
+from wavecomp.cli.common import choice_option, console, load_model, out_option, rounding_option
 
 
 @click.command("emit-amaranth")
@@ -36,12 +36,7 @@ from wavecomp.cli.common import choice_option, console, load_model, out_option
     help="ECP5 the schedule must fit (multipliers and block RAM): 25F for Tiliqua R3-R5, "
     "45F for R2.",
 )
-@choice_option(
-    "--rounding",
-    choices=fixed.ROUNDING_MODES,
-    default=fixed.DEFAULT_ROUNDING,
-    help="Requantisation rounding (numerics contract).",
-)
+@rounding_option("Requantisation rounding (numerics contract).")
 @out_option(
     "build/amaranth/wavecomp_core",
     "Output folder = the Python package users import (its name must be an identifier); "

@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 
 import wavecomp
+from wavecomp import fixed
 from wavecomp.ir import Network
 
 console = Console(stderr=True)
@@ -43,6 +44,13 @@ def choice_option(*decls: str, choices: Sequence[str], default: str, help: str |
     """An option taking one of ``choices``, its default shown in the help."""
     return click.option(
         *decls, type=click.Choice(choices), default=default, show_default=True, help=help
+    )
+
+
+def rounding_option(help: str):
+    """``--rounding half_up|floor``: the numerics contract's requantisation rounding."""
+    return choice_option(
+        "--rounding", choices=fixed.ROUNDING_MODES, default=fixed.DEFAULT_ROUNDING, help=help
     )
 
 

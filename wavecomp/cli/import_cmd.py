@@ -6,20 +6,14 @@ from pathlib import Path
 
 import click
 
-from wavecomp import fixed
-from wavecomp.cli.common import choice_option, console, out_option, submodel_option
+from wavecomp.cli.common import console, out_option, rounding_option, submodel_option
 
 
 @click.command("import")
 @click.argument("capture", type=click.Path(dir_okay=False, path_type=Path))
 @out_option("runs/import", "Folder for model.npz + report (replaced only if wavecomp wrote it).")
 @submodel_option
-@choice_option(
-    "--rounding",
-    choices=fixed.ROUNDING_MODES,
-    default=fixed.DEFAULT_ROUNDING,
-    help="Rounding used for the float-vs-integer figures.",
-)
+@rounding_option("Rounding used for the float-vs-integer figures.")
 def import_capture(capture: Path, out_dir: Path, submodel: int | None, rounding: str) -> None:
     """Import a NAM capture (.nam): quantise it to Q4.12 with a scale per tensor and
     write OUT/model.npz plus OUT/report.md (scales, headroom, float-vs-integer ESR,

@@ -8,8 +8,7 @@ import click
 from click.core import ParameterSource
 from rich.table import Table
 
-from wavecomp import fixed
-from wavecomp.cli.common import choice_option, console, load_model, out_option
+from wavecomp.cli.common import choice_option, console, load_model, out_option, rounding_option
 from wavecomp.mcu.daisy_boards import BOARDS, DEFAULT_BOARD
 
 
@@ -37,11 +36,8 @@ from wavecomp.mcu.daisy_boards import BOARDS, DEFAULT_BOARD
     "inputs, OLED). pod, seed: mono guitar pedal (audio in 1 -> out 1/2, input gain and "
     "output level knobs, bypass switch, CPU load on the USB serial log).",
 )
-@choice_option(
-    "--rounding",
-    choices=fixed.ROUNDING_MODES,
-    default=fixed.DEFAULT_ROUNDING,
-    help="q12 requantisation rounding (folded into the stored bias terms, so it costs "
+@rounding_option(
+    "q12 requantisation rounding (folded into the stored bias terms, so it costs "
     "nothing). f32 has no requantisation.",
 )
 @choice_option(

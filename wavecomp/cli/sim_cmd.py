@@ -11,8 +11,14 @@ import click
 from click.core import ParameterSource
 
 import wavecomp
-from wavecomp import fixed
-from wavecomp.cli.common import MODEL_HELP, choice_option, console, load_model, submodel_option
+from wavecomp.cli.common import (
+    MODEL_HELP,
+    choice_option,
+    console,
+    load_model,
+    rounding_option,
+    submodel_option,
+)
 
 
 def _parse_cv(values: tuple[str, ...]) -> dict[str, float]:
@@ -50,12 +56,7 @@ def _parse_cv(values: tuple[str, ...]) -> dict[str, float]:
     metavar="NAME=VALUE",
     help="Hold input channel NAME at VALUE (model units, e.g. e0=1 e1=0). Repeatable.",
 )
-@choice_option(
-    "--rounding",
-    choices=fixed.ROUNDING_MODES,
-    default=fixed.DEFAULT_ROUNDING,
-    help="Requantisation rounding (a compile option).",
-)
+@rounding_option("Requantisation rounding (a compile option).")
 @choice_option(
     "--engine",
     choices=wavecomp.reference.ENGINES,
