@@ -350,23 +350,29 @@ def auto_clock(
     1 x 256 fs was a 6 x 12 array at 34% MAC-slot use; at 2 x it is 3 x 6 at 67%, as on the
     25F). With no room anywhere, the slowest clock that fits ``part`` at all. ScheduleError
     with the fastest clock's reason when none fits."""
-    fitting: list[tuple[int, Schedule]] = []
-    last: ScheduleError | None = None
     mult18 = targets.ECP5_PARTS[part].mult18
-    for multiple in multiples:
-        budget = Budget(targets.EUROPMOD_CYCLES_PER_SAMPLE * multiple, mult18, part)
-        try:
-            fitting.append((multiple, schedule(net, budget)))
-        except ScheduleError as err:
-            last = err
+    attempts: dict[int, Schedule | ScheduleError] = {}  # by multiple, made when first needed
+
+    def attempt(multiple: int) -> Schedule | ScheduleError:
+        if multiple not in attempts:
+            budget = Budget(targets.EUROPMOD_CYCLES_PER_SAMPLE * multiple, mult18, part)
+            try:
+                attempts[multiple] = schedule(net, budget)
+            except ScheduleError as err:
+                attempts[multiple] = err
+        return attempts[multiple]
+
     sizes = list(targets.ECP5_PARTS)
     for reference in sizes[: sizes.index(part) + 1]:
-        for multiple, sched in fitting:
-            if _roomy(sched, reference):
+        for multiple in multiples:
+            sched = attempt(multiple)
+            if isinstance(sched, Schedule) and _roomy(sched, reference):
                 return multiple, sched
+    fitting = [(m, s) for m, s in attempts.items() if isinstance(s, Schedule)]
     if fitting:
         return fitting[0]
-    assert last is not None
+    last = attempts[multiples[-1]]
+    assert isinstance(last, ScheduleError)
     tried = f" (tried core clocks {', '.join(f'{m} x 256 fs' for m in multiples)})"
     if isinstance(last, BlockRamShortError):
         raise BlockRamShortError(f"{last}{tried}", part) from last
