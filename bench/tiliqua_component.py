@@ -1,6 +1,6 @@
 """The Amaranth stream component on a Tiliqua FPGA: resources and Fmax at Tiliqua's 60 MHz.
 
-    python bench/tiliqua_component.py [--models fpga,a2_lite,a1_lite] [--part 25F]
+    python bench/tiliqua_component.py [--models default,a2_lite,a1_lite] [--part 25F]
                                       [--out bench/results]
 
 Why: ``emit-amaranth``'s README gives the schedule's figures; this synthesises what a Tiliqua
@@ -21,35 +21,22 @@ import time
 from pathlib import Path
 
 from amaranth.back import verilog
+from fpga import nam_models  # the same seeded captures as the FPGA table
 
-import wavecomp
 from wavecomp.amaranth import NetworkCore
 from wavecomp.fpga.synth import run_nextpnr, run_yosys
-from wavecomp.frontend.nam_file import read_nam_document
-from wavecomp.frontend.nam_import import quantize_capture
-from wavecomp.frontend.nam_presets import random_capture
-from wavecomp.ir import Network
 from wavecomp.tools import require_tool
 
 SYNC_MHZ = 60.0
-NAM_SEED = 0  # bench/fpga.py's seeded captures
 TOP = "wc_component"
 WORK = Path("build/bench-amaranth")
 
 
-def model(name: str) -> Network:
-    """The default model (``fpga``) or a NAM preset's shape with seeded weights."""
-    if name == "fpga":
-        return wavecomp.load()
-    capture = read_nam_document(random_capture(name, NAM_SEED), name)
-    return quantize_capture(capture, name, f"{name} (seed {NAM_SEED})")[0]
-
-
 def measure(name: str, part: str) -> dict:
     """Convert, synthesise and place-and-route one model's component; its figures."""
-    net = model(name)
+    (net,) = nam_models([name])
     core = NetworkCore(net, part=part)
-    work = (WORK / f"{name}-{part}").resolve()
+    work = (WORK / f"{net.name}-{part}").resolve()
     work.mkdir(parents=True, exist_ok=True)
     sources = []
     for filename, text in core.sources().items():
@@ -63,7 +50,7 @@ def measure(name: str, part: str) -> dict:
     pnr = run_nextpnr(netlist, work, part=part, speed=6, freq_mhz=SYNC_MHZ)
     s = core.schedule
     return {
-        "model": name,
+        "model": net.name,
         "macs": net.macs_per_sample,
         "part": part,
         "array": f"{s.g}x{s.q}",
@@ -104,7 +91,9 @@ def markdown(rows: list[dict]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--models", default="fpga,a2_lite,a1_lite")
+    parser.add_argument(
+        "--models", default="default,a2_lite,a1_lite", help="default or NAM presets"
+    )
     parser.add_argument("--part", default="25F")
     parser.add_argument("--out", type=Path, default=Path("bench/results"))
     args = parser.parse_args()

@@ -19,9 +19,7 @@ from wavecomp.amaranth.network_core import (
     TILIQUA_CYCLES_PER_SAMPLE,
     TILIQUA_PART,
     NetworkCoreError,
-    check_options,
-    core_sources,
-    schedule_core,
+    prepare_core,
 )
 from wavecomp.fpga.emit_core import io_rows
 from wavecomp.ir import Network
@@ -64,10 +62,8 @@ def emit_amaranth(
     wavecomp must not replace.
     """
     package = _package_name(Path(out_dir))
-    check_options(cycles_per_sample, domain, part, rounding)
     check_folder(Path(out_dir), writer=WRITER, option="--out")
-    sched = schedule_core(net, cycles_per_sample, part, rounding)
-    sources = core_sources(net, sched)
+    sched, sources = prepare_core(net, cycles_per_sample, domain, part, rounding)
     tiliqua = domain == "sync" and cycles_per_sample == TILIQUA_CYCLES_PER_SAMPLE
     context = {
         "version": wavecomp.__version__,
@@ -91,7 +87,6 @@ def emit_amaranth(
         "queue_depth": stream_core.QUEUE_DEPTH,
         "macs": net.macs_per_sample,
         "nodes": len(net.nodes),
-        "multipliers": sched.multipliers,
         "s": sched,
         "block_rams": sched.block_ram_estimate(),
         "part": part,

@@ -95,6 +95,16 @@ def core_sources(net: Network, sched: sch.Schedule) -> dict[str, str]:
         return {p.name: p.read_text() for p in (*files.sources, *files.memory_images)}
 
 
+def prepare_core(
+    net: Network, cycles_per_sample: int, domain: str, part: str, rounding: fixed.Rounding
+) -> tuple[sch.Schedule, dict[str, str]]:
+    """The options checked, the schedule, and the core's files (``core_sources``): what
+    ``NetworkCore`` wraps and ``emit-amaranth`` writes out."""
+    check_options(cycles_per_sample, domain, part, rounding)
+    sched = schedule_core(net, cycles_per_sample, part, rounding)
+    return sched, core_sources(net, sched)
+
+
 class NetworkCore(StreamCore):
     """``net`` as a stream component: 4-lane frames in on ``i``, the network's frames out on ``o``.
 
@@ -114,13 +124,12 @@ class NetworkCore(StreamCore):
         rounding: fixed.Rounding = fixed.DEFAULT_ROUNDING,
         sample_shape: object | None = None,
     ) -> None:
-        check_options(cycles_per_sample, domain, part, rounding)
-        self.schedule = schedule_core(net, cycles_per_sample, part, rounding)
+        self.schedule, sources = prepare_core(net, cycles_per_sample, domain, part, rounding)
         self.rounding = rounding
         extra = {} if sample_shape is None else {"sample_shape": sample_shape}
         try:
             super().__init__(
-                core_sources(net, self.schedule),
+                sources,
                 cycles_per_sample=cycles_per_sample,
                 cycles_used=self.schedule.cycles_used,
                 latency=self.schedule.latency_samples,
